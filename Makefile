@@ -1,0 +1,20 @@
+# The two commands of README.md. Both set up .venv first (tools/install.sh,
+# a no-op when the environment is already up to date).
+PYTHON := .venv/bin/python
+
+.PHONY: install demo test lint benchmark
+
+install:
+	bash tools/install.sh
+
+demo: install
+	$(PYTHON) benchmarks/isqrt_cov.py --quick
+
+test: install
+	$(PYTHON) -m pytest tests
+
+lint: install
+	$(PYTHON) -m ruff check gcp_mm tools tests benchmarks configs
+
+benchmark: install
+	$(PYTHON) benchmarks/isqrt_cov.py

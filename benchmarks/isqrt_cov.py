@@ -1,0 +1,262 @@
+"""Forward+backward time and peak memory of gcp_mm's iSQRT-COV.
+
+Compared with two independent implementations of the same math:
+
+* ``plain``: a straightforward autograd implementation (what one writes
+  first: centring, matmuls in a loop that starts from Z = I);
+* ``reference``: the structure of the paper's released code (REFERENCE.md
+  section 1): hand-written autograd Functions, a dense B x M x M I_hat, every
+  Y_k / Z_k stored, and a Python loop over the batch in backward.
+
+    .venv/bin/python benchmarks/isqrt_cov.py            # full table
+    .venv/bin/python benchmarks/isqrt_cov.py --quick    # the headline shape
+
+Peak memory is measured in a fresh subprocess per (implementation, shape) as
+the growth of the process's maximum resident set during one forward+backward
+(glibc is told to mmap every allocation above 64 KiB, so freed tensors leave
+the resident set and the figure follows live memory); on CUDA it is
+``torch.cuda.max_memory_allocated``. Numbers are reported, never asserted.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+
+from gcp_mm.ops import isqrt_cov
+
+# ---------------------------------------------------------------- plain
+
+
+def plain_isqrt_cov(x, num_iters=5):
+    """Straightforward autograd iSQRT-COV (REFERENCE.md section 1)."""
+    batch, channels, height, width = x.shape
+    num_positions = height * width
+    feats = x.reshape(batch, channels, num_positions)
+    centred = feats - feats.mean(dim=2, keepdim=True)
+    cov = centred @ centred.transpose(1, 2) / num_positions
+    trace = cov.diagonal(dim1=1, dim2=2).sum(dim=1).view(batch, 1, 1)
+    a = cov / trace
+    eye = torch.eye(channels, dtype=x.dtype, device=x.device).expand_as(a)
+    y, z = a, eye
+    for _ in range(num_iters - 1):
+        t = 0.5 * (3 * eye - z @ y)
+        y, z = y @ t, t @ z
+    y = 0.5 * y @ (3 * eye - z @ y)
+    y = y * trace.sqrt()
+    rows, cols = torch.triu_indices(channels, channels, device=x.device)
+    return y[:, rows, cols]
+
+
+# ------------------------------------------------------------ reference
+
+
+class _RefCovpool(torch.autograd.Function):
+
+    @staticmethod
+    def forward(ctx, x):
+        batch, channels, height, width = x.shape
+        m = height * width
+        feats = x.reshape(batch, channels, m)
+        i_hat = (-1.0 / m / m) * torch.ones(m, m, dtype=x.dtype,
+                                            device=x.device) + \
+            (1.0 / m) * torch.eye(m, dtype=x.dtype, device=x.device)
+        i_hat = i_hat.view(1, m, m).repeat(batch, 1, 1)
+        cov = feats.bmm(i_hat).bmm(feats.transpose(1, 2))
+        ctx.save_for_backward(x, i_hat)
+        return cov
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, i_hat = ctx.saved_tensors
+        batch, channels, height, width = x.shape
+        feats = x.reshape(batch, channels, height * width)
+        grad = grad + grad.transpose(1, 2)
+        grad_x = grad.bmm(feats).bmm(i_hat)
+        return grad_x.reshape(batch, channels, height, width)
+
+
+class _RefSqrtm(torch.autograd.Function):
+
+    @staticmethod
+    def forward(ctx, cov, n):
+        batch, dim, _ = cov.shape
+        eye3 = 3.0 * torch.eye(dim, dtype=cov.dtype, device=cov.device).view(
+            1, dim, dim).repeat(batch, 1, 1)
+        trace = cov.mul(eye3 / 3.0).sum(dim=1).sum(dim=1)
+        a = cov.div(trace.view(batch, 1, 1).expand_as(cov))
+        ys = torch.zeros(batch, n, dim, dim, dtype=cov.dtype,
+                         device=cov.device)
+        zs = torch.eye(dim, dtype=cov.dtype, device=cov.device).view(
+            1, 1, dim, dim).repeat(batch, n, 1, 1)
+        ys[:, 0] = a
+        for k in range(n - 1):
+            t = 0.5 * (eye3 - zs[:, k].bmm(ys[:, k]))
+            ys[:, k + 1] = ys[:, k].bmm(t)
+            zs[:, k + 1] = t.bmm(zs[:, k])
+        y = 0.5 * ys[:, n - 1].bmm(eye3 - zs[:, n - 1].bmm(ys[:, n - 1]))
+        out = y * torch.sqrt(trace).view(batch, 1, 1).expand_as(cov)
+        ctx.save_for_backward(a, ys, zs, trace, out)
+        ctx.n = n
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, ys, zs, trace, out = ctx.saved_tensors
+        batch, dim, _ = a.shape
+        eye3 = 3.0 * torch.eye(dim, dtype=a.dtype, device=a.device).view(
+            1, dim, dim).repeat(batch, 1, 1)
+        grad_y = grad * torch.sqrt(trace).view(batch, 1, 1)
+        grad_z = torch.zeros_like(grad_y)
+        for k in range(ctx.n - 1, -1, -1):
+            y, z = ys[:, k], zs[:, k]
+            t = 0.5 * (eye3 - z.bmm(y))
+            grad_t = y.transpose(1, 2).bmm(grad_y) + grad_z.bmm(
+                z.transpose(1, 2))
+            grad_p = -0.5 * grad_t
+            grad_y, grad_z = (grad_y.bmm(t.transpose(1, 2)) +
+                              z.transpose(1, 2).bmm(grad_p),
+                              t.transpose(1, 2).bmm(grad_z) +
+                              grad_p.bmm(y.transpose(1, 2)))
+        grad_a = grad_y  # Z_0 = I is a constant
+        grad_cov = grad_a / trace.view(batch, 1, 1)
+        eye = torch.eye(dim, dtype=a.dtype, device=a.device)
+        for i in range(batch):  # the reference loops over the batch here
+            coeff = (grad[i] * out[i]).sum() / (2 * trace[i]) - (
+                grad_a[i] * a[i]).sum() / trace[i]
+            grad_cov[i] += coeff * eye
+        return grad_cov, None
+
+
+def reference_isqrt_cov(x, num_iters=5):
+    """The reference code's structure (timing and memory only)."""
+    cov = _RefCovpool.apply(x)
+    y = _RefSqrtm.apply(cov, num_iters)
+    rows, cols = torch.triu_indices(x.shape[1], x.shape[1], device=x.device)
+    return y[:, rows, cols]
+
+
+IMPLEMENTATIONS = {
+    'gcp_mm': isqrt_cov,
+    'plain': plain_isqrt_cov,
+    'reference': reference_isqrt_cov,
+}
+
+
+def _make_input(batch, channels, side, dtype, device):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, channels, side, side, generator=gen, dtype=dtype)
+    return x.to(device).requires_grad_()
+
+
+def _step(impl, x, grad):
+    out = IMPLEMENTATIONS[impl](x)
+    out.backward(grad)
+
+
+def time_fwd_bwd(impl, batch, channels, side, dtype, device, repeats):
+    """Median seconds of one forward+backward."""
+    x = _make_input(batch, channels, side, dtype, device)
+    grad = torch.ones(batch, channels * (channels + 1) // 2, dtype=dtype,
+                      device=device)
+    times = []
+    for i in range(repeats + 1):
+        x.grad = None
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        _step(impl, x, grad)
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        if i:  # the first run warms up
+            times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def _peak_memory_child(impl, batch, channels, side, dtype, device):
+    x = _make_input(batch, channels, side, dtype, device)
+    grad = torch.ones(batch, channels * (channels + 1) // 2, dtype=dtype,
+                      device=device)
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        _step(impl, x, grad)
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - base
+    # Warm up the libraries on a tiny problem so that only this shape's
+    # tensors move the peak.
+    _step(impl, _make_input(2, 4, 2, dtype, device),
+          torch.ones(2, 10, dtype=dtype, device=device))
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _step(impl, x, grad)
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024
+
+
+def peak_memory(impl, batch, channels, side, dtype, device):
+    """Peak bytes of one forward+backward, measured in a fresh process."""
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
+    args = json.dumps([impl, batch, channels, side, str(dtype).split('.')[1],
+                       str(device)])
+    result = subprocess.run(
+        [sys.executable, __file__, '--child', args],
+        env=env, capture_output=True, text=True, check=True)
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--quick', action='store_true',
+                        help='only the headline shape B=32, C=256, 14x14')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--batch', type=int, default=32)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--child', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        impl, batch, channels, side, dtype, device = json.loads(args.child)
+        print(_peak_memory_child(impl, batch, channels, side,
+                                 getattr(torch, dtype), torch.device(device)))
+        return
+
+    device = torch.device(args.device)
+    if args.quick:
+        cases = [(256, 14, torch.float32)]
+    else:
+        cases = [(c, side, dtype) for dtype in (torch.float32, torch.float64)
+                 for c in (64, 128, 256) for side in (7, 14, 28)]
+    print(f'iSQRT-COV forward+backward, batch {args.batch}, N=5, '
+          f'{device}, torch {torch.__version__}, '
+          f'{torch.get_num_threads()} threads')
+    header = (f"{'dtype':8} {'C':>4} {'M':>4} | "
+              + ' | '.join(f'{name:>9} ms {"MiB":>7}'
+                           for name in IMPLEMENTATIONS)
+              + ' | plain/ours time  ref/ours time  plain/ours mem'
+              + '  ref/ours mem')
+    print(header)
+    print('-' * len(header))
+    for channels, side, dtype in cases:
+        row, stats = [], {}
+        for impl in IMPLEMENTATIONS:
+            secs = time_fwd_bwd(impl, args.batch, channels, side, dtype,
+                                device, args.repeats)
+            mem = peak_memory(impl, args.batch, channels, side, dtype,
+                              device)
+            stats[impl] = (secs, mem)
+            row.append(f'{secs * 1e3:12.1f} {mem / 2**20:7.1f}')
+        ours_t, ours_m = stats['gcp_mm']
+        ratios = (f"{stats['plain'][0] / ours_t:15.2f}x"
+                  f"{stats['reference'][0] / ours_t:14.2f}x"
+                  f"{stats['plain'][1] / ours_m:15.2f}x"
+                  f"{stats['reference'][1] / ours_m:13.2f}x")
+        print(f'{str(dtype)[6:]:8} {channels:4d} {side * side:4d} | '
+              + ' | '.join(row) + ' |' + ratios, flush=True)
+
+
+if __name__ == '__main__':
+    main()

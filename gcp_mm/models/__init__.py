@@ -1,0 +1,3 @@
+from .necks import GlobalCovariancePooling
+
+__all__ = ['GlobalCovariancePooling']

@@ -1,0 +1,3 @@
+from .gcp import GlobalCovariancePooling
+
+__all__ = ['GlobalCovariancePooling']
