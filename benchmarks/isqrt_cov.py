@@ -12,15 +12,15 @@ Compared with two independent implementations of the same math:
     .venv/bin/python benchmarks/isqrt_cov.py --quick    # the headline shape
 
 Peak memory is measured in a fresh subprocess per (implementation, shape) as
-the growth of the process's maximum resident set during one forward+backward
-(glibc is told to mmap every allocation above 64 KiB, so freed tensors leave
-the resident set and the figure follows live memory); on CUDA it is
+the growth of the resident set's high-water mark (Linux VmHWM, reset
+before the step) during one forward+backward; glibc is told to mmap every
+allocation above 64 KiB, so freed tensors leave the resident set and the
+figure follows live memory; on CUDA it is
 ``torch.cuda.max_memory_allocated``. Numbers are reported, never asserted.
 """
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -106,23 +106,32 @@ class _RefSqrtm(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
+        # The backward equations of the iSQRT-COV paper (Li et al. 2018),
+        # written as the reference evaluates them: products recomputed
+        # per step, three-factor terms, dense 3I.
         a, ys, zs, trace, out = ctx.saved_tensors
+        n = ctx.n
         batch, dim, _ = a.shape
         eye3 = 3.0 * torch.eye(dim, dtype=a.dtype, device=a.device).view(
             1, dim, dim).repeat(batch, 1, 1)
         grad_y = grad * torch.sqrt(trace).view(batch, 1, 1)
-        grad_z = torch.zeros_like(grad_y)
-        for k in range(ctx.n - 1, -1, -1):
-            y, z = ys[:, k], zs[:, k]
-            t = 0.5 * (eye3 - z.bmm(y))
-            grad_t = y.transpose(1, 2).bmm(grad_y) + grad_z.bmm(
-                z.transpose(1, 2))
-            grad_p = -0.5 * grad_t
-            grad_y, grad_z = (grad_y.bmm(t.transpose(1, 2)) +
-                              z.transpose(1, 2).bmm(grad_p),
-                              t.transpose(1, 2).bmm(grad_z) +
-                              grad_p.bmm(y.transpose(1, 2)))
-        grad_a = grad_y  # Z_0 = I is a constant
+        if n == 1:
+            grad_a = 0.5 * (grad_y.bmm(eye3 - a) - a.bmm(grad_y))
+        else:
+            y, z = ys[:, n - 1], zs[:, n - 1]
+            grad_z = -0.5 * y.bmm(grad_y).bmm(y)
+            grad_y = 0.5 * (grad_y.bmm(eye3 - y.bmm(z)) -
+                            z.bmm(y).bmm(grad_y))
+            for k in range(n - 2, 0, -1):
+                y, z = ys[:, k], zs[:, k]
+                yz = eye3 - y.bmm(z)
+                zy = z.bmm(y)
+                grad_y, grad_z = (
+                    0.5 * (grad_y.bmm(yz) - z.bmm(grad_z).bmm(z) -
+                           zy.bmm(grad_y)),
+                    0.5 * (yz.bmm(grad_z) - y.bmm(grad_y).bmm(y) -
+                           grad_z.bmm(zy)))
+            grad_a = 0.5 * (grad_y.bmm(eye3 - a) - grad_z - a.bmm(grad_y))
         grad_cov = grad_a / trace.view(batch, 1, 1)
         eye = torch.eye(dim, dtype=a.dtype, device=a.device)
         for i in range(batch):  # the reference loops over the batch here
@@ -158,23 +167,28 @@ def _step(impl, x, grad):
     out.backward(grad)
 
 
-def time_fwd_bwd(impl, batch, channels, side, dtype, device, repeats):
-    """Median seconds of one forward+backward."""
+def time_fwd_bwd(batch, channels, side, dtype, device, repeats):
+    """Median seconds of one forward+backward for every implementation.
+
+    The implementations take turns, run after run, so that drifts in the
+    machine's speed hit all of them alike.
+    """
     x = _make_input(batch, channels, side, dtype, device)
     grad = torch.ones(batch, channels * (channels + 1) // 2, dtype=dtype,
                       device=device)
-    times = []
+    times = {impl: [] for impl in IMPLEMENTATIONS}
     for i in range(repeats + 1):
-        x.grad = None
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        _step(impl, x, grad)
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        if i:  # the first run warms up
-            times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+        for impl in IMPLEMENTATIONS:
+            x.grad = None
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            _step(impl, x, grad)
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            if i:  # the first round warms up
+                times[impl].append(time.perf_counter() - start)
+    return {impl: sorted(t)[len(t) // 2] for impl, t in times.items()}
 
 
 def _peak_memory_child(impl, batch, channels, side, dtype, device):
@@ -188,13 +202,23 @@ def _peak_memory_child(impl, batch, channels, side, dtype, device):
         _step(impl, x, grad)
         torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated() - base
-    # Warm up the libraries on a tiny problem so that only this shape's
-    # tensors move the peak.
+    # Warm up the libraries on a tiny problem, then reset the kernel's
+    # high-water mark of the resident set to the current resident set.
     _step(impl, _make_input(2, 4, 2, dtype, device),
           torch.ones(2, 10, dtype=dtype, device=device))
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+    base = _proc_status_kib('VmRSS')
     _step(impl, x, grad)
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024
+    return (_proc_status_kib('VmHWM') - base) * 1024
+
+
+def _proc_status_kib(field):
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise RuntimeError(f'{field} not in /proc/self/status')
 
 
 def peak_memory(impl, batch, channels, side, dtype, device):
@@ -214,7 +238,7 @@ def main():
                         help='only the headline shape B=32, C=256, 14x14')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch', type=int, default=32)
-    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -242,9 +266,9 @@ def main():
     print('-' * len(header))
     for channels, side, dtype in cases:
         row, stats = [], {}
-        for impl in IMPLEMENTATIONS:
-            secs = time_fwd_bwd(impl, args.batch, channels, side, dtype,
-                                device, args.repeats)
+        seconds = time_fwd_bwd(args.batch, channels, side, dtype, device,
+                               args.repeats)
+        for impl, secs in seconds.items():
             mem = peak_memory(impl, args.batch, channels, side, dtype,
                               device)
             stats[impl] = (secs, mem)

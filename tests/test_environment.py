@@ -20,8 +20,8 @@ def test_mmcv_roi_align_matches_torchvision():
     feats = torch.randn(2, 3, 16, 16)
     rois = torch.tensor([[0, 1.0, 2.0, 9.5, 12.0], [1, 0.0, 0.0, 15.0, 7.5],
                          [1, 3.3, 4.1, 6.2, 13.9]])
-    ours = roi_align(feats, rois, (4, 4), spatial_scale=1.0,
-                     sampling_ratio=2, aligned=True)
+    # mmcv's functional form takes positional arguments only
+    ours = roi_align(feats, rois, (4, 4), 1.0, 2, 'avg', True)
     expected = torchvision.ops.roi_align(feats, rois, (4, 4),
                                          spatial_scale=1.0, sampling_ratio=2,
                                          aligned=True)
