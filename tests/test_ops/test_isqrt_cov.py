@@ -295,7 +295,7 @@ def test_float32_tracks_float64_on_relu_features():
     weight = torch.randn(4, 64 * 65 // 2, dtype=f64)
     results = []
     for dtype in (f64, torch.float32):
-        inp = x.to(dtype).requires_grad_()
+        inp = x.to(dtype).detach().requires_grad_()
         out = isqrt_cov(inp)
         out.backward(weight.to(dtype))
         results.append((out.double(), inp.grad.double()))
