@@ -4,6 +4,6 @@
 config) registers every module in mmengine's root registries, where
 mmpretrain and mmdet configs find them.
 """
-from . import models, ops  # noqa: F401
+from . import engine, models, ops  # noqa: F401
 
 __version__ = '0.1.0'

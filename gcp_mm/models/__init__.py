@@ -1,3 +1,4 @@
+from .heads import DropoutLinearClsHead
 from .necks import GlobalCovariancePooling
 
-__all__ = ['GlobalCovariancePooling']
+__all__ = ['GlobalCovariancePooling', 'DropoutLinearClsHead']

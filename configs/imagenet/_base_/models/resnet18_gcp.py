@@ -1,0 +1,14 @@
+# ResNet-18 with iSQRT-COV pooling (REFERENCE.md section 2): layer4 at
+# stride 1 (14x14 at 224 px), 1x1 conv 512->256 + BN + ReLU, N = 5.
+_base_ = 'mmpretrain::_base_/models/resnet18.py'
+custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)
+
+model = dict(
+    backbone=dict(strides=(1, 2, 2, 1), zero_init_residual=False),
+    neck=dict(
+        _delete_=True,
+        type='GlobalCovariancePooling',
+        in_channels=512,
+        reduced_channels=256,
+        num_iters=5),
+    head=dict(in_channels=32896))

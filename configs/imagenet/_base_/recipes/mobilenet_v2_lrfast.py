@@ -1,0 +1,11 @@
+# MobileNetV2 LRfast (REFERENCE.md section 3): lr(e) = 0.06 * 0.92^e,
+# 100 epochs, batch 96 (8 GPUs x 12), SGD momentum 0.9, weight decay 4e-5.
+_base_ = [
+    'mmpretrain::_base_/datasets/imagenet_bs32.py',
+    'mmpretrain::_base_/schedules/imagenet_bs256.py',
+]
+train_dataloader = dict(batch_size=12)
+optim_wrapper = dict(optimizer=dict(lr=0.06, weight_decay=4e-5))
+param_scheduler = [dict(type='ExponentialLR', gamma=0.92, by_epoch=True)]
+train_cfg = dict(max_epochs=100)
+auto_scale_lr = dict(base_batch_size=96)

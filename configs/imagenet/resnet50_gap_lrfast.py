@@ -1,0 +1,5 @@
+_base_ = [
+    '_base_/models/resnet50_gap.py',
+    '_base_/recipes/resnet_lrfast.py',
+    'mmpretrain::_base_/default_runtime.py',
+]

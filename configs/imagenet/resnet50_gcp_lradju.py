@@ -1,0 +1,5 @@
+_base_ = [
+    '_base_/models/resnet50_gcp.py',
+    '_base_/recipes/resnet_lradju.py',
+    'mmpretrain::_base_/default_runtime.py',
+]

@@ -1,0 +1,3 @@
+from .schedulers import PolyToEndLR
+
+__all__ = ['PolyToEndLR']
