@@ -8,7 +8,7 @@ install:
 	bash tools/install.sh
 
 demo: install
-	$(PYTHON) benchmarks/isqrt_cov.py --quick
+	$(PYTHON) tools/demo.py
 
 test: install
 	$(PYTHON) -m pytest tests

@@ -20,6 +20,7 @@ them to the names of our mmpretrain models (``configs/imagenet``):
 """
 import os
 import re
+import zipfile
 from collections import OrderedDict
 from typing import Dict, Mapping, Optional, Tuple
 
@@ -43,10 +44,21 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be read or does not fit the model."""
 
 
-def load_checkpoint_file(path: str) -> dict:
-    """``torch.load`` with errors that name the file."""
+def check_checkpoint_file(path: str) -> None:
+    """Fail, naming the file, unless it exists and is a complete
+    ``torch.save`` archive (a zip file; a truncated one has no central
+    directory)."""
     if not os.path.isfile(path):
         raise CheckpointError(f'checkpoint file not found: {path}')
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(
+            f'cannot read checkpoint {path}: the file is corrupt, truncated '
+            'or not a PyTorch checkpoint')
+
+
+def load_checkpoint_file(path: str) -> dict:
+    """``torch.load`` (tensors only) with errors that name the file."""
+    check_checkpoint_file(path)
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:  # torch raises many types for bad files

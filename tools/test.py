@@ -1,0 +1,65 @@
+"""Evaluate a checkpoint of a gcp-mm (mmpretrain or mmdet) config.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out M.json]
+        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+
+Prints every metric of the config's test evaluator: top-1 / top-5 for
+classification, COCO AP for detection. Several GPUs: tools/dist_test.sh.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from gcp_mm.checkpoint import check_checkpoint_file
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the test logs go')
+    parser.add_argument('--out', help='write the metrics as JSON here')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def format_metrics(metrics: dict) -> str:
+    names = {'accuracy/top1': 'top-1', 'accuracy/top5': 'top-5'}
+    return '\n'.join(f'{names.get(k, k)}: {v:.2f}' if isinstance(
+        v, float) else f'{names.get(k, k)}: {v}' for k, v in metrics.items())
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # fail early, naming the file, on a missing or unreadable checkpoint
+    check_checkpoint_file(args.checkpoint)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if runner.rank == 0:
+        print(format_metrics(metrics))
+        if args.out:
+            with open(args.out, 'w') as f:
+                json.dump(metrics, f, indent=2)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
