@@ -12,8 +12,8 @@ differ only in second-order statistics:
 
 2 x 2 x 2 = 8 classes. Every image also gets a random mean colour shift and
 random per-channel contrast, first-order nuisances that carry no class
-information, and a random smoothing length. It is a demo of what covariance pooling is good at, not a
-stand-in for ImageNet. Images are written as PNG in the folder layout of
+information, and a random smoothing length. It is a demo, not a stand-in
+for ImageNet. Images are written as PNG in the folder layout of
 mmpretrain's ``CustomDataset`` (``<root>/<split>/<class>/<n>.png``).
 """
 import os
