@@ -20,7 +20,7 @@ import time
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from gcp_mm.datasets import CLASS_NAMES, make_color_texture_dataset
+from gcp_mm.datasets import CATEGORIES, CLASS_NAMES, make_color_texture_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs', 'imagenet', 'resnet18_{head}_lradju.py')
@@ -69,6 +69,48 @@ def demo_config(config: str, data_root: str, work_dir: str, size: int,
     cfg.default_hooks.checkpoint = dict(
         type='CheckpointHook', interval=epochs, max_keep_ckpts=1)
     cfg.default_hooks.logger.interval = 4
+    cfg.randomness = dict(seed=0)
+    return cfg
+
+
+def detection_demo_config(config: str, data_root: str, work_dir: str,
+                          size: int, epochs: int) -> Config:
+    """An mmdet config of ``configs/`` on the generated COCO-format shapes
+    (``gcp_mm.datasets.coco_shapes``): data root, image size, class count
+    and run length overridden."""
+    cfg = Config.fromfile(config)
+    cfg.work_dir = work_dir
+    for split, loader in (('train', cfg.train_dataloader),
+                          ('val', cfg.val_dataloader),
+                          ('val', cfg.test_dataloader)):
+        dataset = loader.dataset
+        dataset.data_root = data_root
+        dataset.ann_file = f'annotations/{split}.json'
+        dataset.data_prefix = dict(img='images/')
+        dataset.metainfo = dict(classes=CATEGORIES)
+        for step in dataset.pipeline:
+            if step.type == 'Resize':
+                step.scale = (size, size)
+        loader.num_workers = 1
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        evaluator.ann_file = osp.join(data_root, 'annotations', 'val.json')
+    roi_head = cfg.model.roi_head
+    roi_head.bbox_head.num_classes = len(CATEGORIES)
+    if roi_head.get('mask_head') is not None:
+        roi_head.mask_head.num_classes = len(CATEGORIES)
+    scale = epochs / cfg.train_cfg.max_epochs
+    cfg.train_cfg.max_epochs = epochs
+    cfg.train_cfg.val_interval = epochs
+    for sched in cfg.param_scheduler:
+        if sched.get('by_epoch', True) is False:  # warm-up iterations
+            sched.end = min(sched.end, 20)
+        elif 'milestones' in sched:
+            sched.milestones = [max(1, round(m * scale))
+                                for m in sched.milestones]
+            sched.end = epochs
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=epochs, max_keep_ckpts=1)
+    cfg.default_hooks.logger.interval = 10
     cfg.randomness = dict(seed=0)
     return cfg
 

@@ -15,6 +15,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from gcp_mm.checkpoint import check_checkpoint_file
+from gcp_mm.engine import check_data_paths
 
 
 def parse_args(argv=None):
@@ -51,6 +52,7 @@ def main(argv=None):
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    check_data_paths(cfg, ('test_dataloader', ))
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if runner.rank == 0:

@@ -13,6 +13,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from gcp_mm.engine import check_data_paths
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -70,7 +72,11 @@ def build_config(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    runner = Runner.from_cfg(build_config(args))
+    cfg = build_config(args)
+    loaders = ('train_dataloader', 'val_dataloader') if cfg.get(
+        'val_cfg') else ('train_dataloader', )
+    check_data_paths(cfg, loaders)
+    runner = Runner.from_cfg(cfg)
     runner.train()
 
 

@@ -1,4 +1,5 @@
+from .backbones import GCPResNet
 from .heads import DropoutLinearClsHead
 from .necks import GlobalCovariancePooling
 
-__all__ = ['GlobalCovariancePooling', 'DropoutLinearClsHead']
+__all__ = ['GlobalCovariancePooling', 'DropoutLinearClsHead', 'GCPResNet']

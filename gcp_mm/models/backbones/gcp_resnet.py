@@ -1,0 +1,126 @@
+import os
+from collections import OrderedDict
+from typing import Dict, Tuple
+
+import torch
+import torch.nn as nn
+from mmdet.models.backbones import ResNet
+from mmengine.logging import print_log
+from mmengine.registry import MODELS
+
+from gcp_mm.checkpoint import CheckpointError, load_checkpoint_file
+
+# Keys of the GCP classification head, dropped for detection.
+_HEAD_PREFIXES = ('layer_reduce.', 'layer_reduce_bn.', 'fc.', 'neck.',
+                  'head.')
+
+
+def gcp_backbone_state_dict(path: str) -> Tuple[Dict[str, torch.Tensor],
+                                                 list]:
+    """Backbone weights of a GCP (or GAP) ImageNet ResNet checkpoint.
+
+    Reads our converted mmpretrain checkpoints (``backbone.*``, ``neck.*``,
+    ``head.*``) and the paper's released ``.pth.tar`` files (``module.`` +
+    torchvision names, ``layer_reduce*``, ``fc``). Returns the backbone
+    state dict in mmdet ResNet names (which are torchvision's) and the list
+    of dropped head keys.
+    """
+    checkpoint = load_checkpoint_file(path)
+    state = checkpoint.get('state_dict', checkpoint)
+    backbone, dropped = OrderedDict(), []
+    for key, value in state.items():
+        for prefix in ('module.', 'backbone.'):
+            if key.startswith(prefix):
+                key = key[len(prefix):]
+        if key.startswith(_HEAD_PREFIXES):
+            dropped.append(key)
+        else:
+            backbone[key] = value
+    return backbone, dropped
+
+
+@MODELS.register_module()
+class GCPResNet(ResNet):
+    """mmdet ResNet initialised from a GCP-pretrained ImageNet model.
+
+    GCP classification networks run their last stage at stride 1 (REFERENCE
+    .md section 2) while FPN expects C5 at stride 32. Two readings
+    (section 7):
+
+    * ``variant='D'``: the pretrained weights with the last-stage
+      downsampling restored (stride 2 in the first block of layer4, as in a
+      GAP ResNet; the weights have the same shapes);
+    * ``variant='M'``: layer4 at stride 1 exactly as pretrained, followed by
+      a 2x2 stride-2 max pooling (``ceil_mode``, so C5 has the size the
+      stride-2 conv would give).
+
+    Input (B, 3, H, W); output: the stages in ``out_indices`` at strides
+    4/8/16/32 (C2..C5). Every mmdet ``ResNet`` option is kept.
+
+    With ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` the weights
+    come from a converted mmpretrain checkpoint or a released ``.pth.tar``;
+    the GCP head keys are dropped (and logged), anything else that does not
+    fit the backbone is an error listing the keys.
+    """
+
+    def __init__(self, variant: str = 'M', **kwargs):
+        if variant not in ('D', 'M'):
+            raise ValueError(f"GCPResNet variant must be 'D' or 'M', got "
+                             f'{variant!r}')
+        strides = kwargs.pop('strides', (1, 2, 2, 2))
+        if variant == 'M':
+            strides = tuple(strides[:3]) + (1, )
+        super().__init__(strides=strides, **kwargs)
+        self.variant = variant
+        self.c5_pool = nn.MaxPool2d(2, stride=2, ceil_mode=True) \
+            if variant == 'M' else None
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        outs = list(super().forward(x))
+        if self.c5_pool is not None and 3 in self.out_indices:
+            outs[sorted(self.out_indices).index(3)] = self.c5_pool(outs[-1])
+        return tuple(outs)
+
+    def train(self, mode: bool = True) -> 'GCPResNet':
+        # mmdet's ResNet.train returns None; nn.Module's contract is self
+        super().train(mode)
+        return self
+
+    def init_weights(self):
+        cfg = self.init_cfg
+        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
+            super().init_weights()
+            return
+        path = cfg.get('checkpoint')
+        if not path or not os.path.isfile(path):
+            raise FileNotFoundError(
+                f'GCP-pretrained checkpoint not found: {path}. Convert the '
+                'released ImageNet weights with tools/convert_checkpoint.py '
+                '(or train them with configs/imagenet) and set '
+                'model.backbone.init_cfg.checkpoint, e.g. --cfg-options '
+                'model.backbone.init_cfg.checkpoint=PATH')
+        state, dropped = gcp_backbone_state_dict(path)
+        target = self.state_dict()
+        unknown = [k for k in state if k not in target]
+        missing = [k for k in target if k not in state]
+        mis_shaped = [
+            f'{k}: {tuple(v.shape)} vs {tuple(target[k].shape)}'
+            for k, v in state.items()
+            if k in target and v.shape != target[k].shape
+        ]
+        problems = [
+            f'{title} ({len(keys)}): {", ".join(keys)}'
+            for title, keys in (('unknown keys', unknown), ('missing keys',
+                                                            missing),
+                                ('shape mismatches', mis_shaped)) if keys
+        ]
+        if problems:
+            raise CheckpointError(
+                f'{path} does not fit GCPResNet(depth={self.depth}): ' +
+                '; '.join(problems))
+        self.load_state_dict(state, strict=True)
+        print_log(
+            f'GCPResNet-{self.variant}: loaded {len(state)} tensors from '
+            f'{path}; dropped {len(dropped)} classification-head keys: '
+            f'{", ".join(dropped)}', logger='current')
+        self._is_init = True

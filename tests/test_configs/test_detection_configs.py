@@ -1,0 +1,117 @@
+"""The twelve Faster / Mask R-CNN configs build, and train and test on a
+generated COCO-format set on CPU (REFERENCE.md section 7)."""
+import importlib.util
+import os
+import re
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+import gcp_mm  # noqa: F401
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+DETECTION_CONFIGS = [
+    f'{task}_r{depth}_{backbone}' for task in ('faster_rcnn', 'mask_rcnn')
+    for depth in (50, 101) for backbone in ('gap', 'gcpd', 'gcpm')
+]
+
+
+def config_path(name):
+    return os.path.join(ROOT, 'configs', name + '.py')
+
+
+def load_demo():
+    spec = importlib.util.spec_from_file_location(
+        'gcp_mm_tool_demo', os.path.join(ROOT, 'tools', 'demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('name', DETECTION_CONFIGS)
+def test_config_builds_with_the_right_backbone(name):
+    cfg = Config.fromfile(config_path(name))
+    assert cfg.auto_scale_lr.enable and cfg.auto_scale_lr.base_batch_size \
+        == 16
+    assert cfg.optim_wrapper.optimizer.lr == 0.02
+    assert cfg.train_cfg.max_epochs == 12
+    steps = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR']
+    assert steps[0].milestones == [8, 11]
+    backbone = cfg.model.backbone
+    depth = int(re.search(r'_r(\d+)_', name).group(1))
+    assert backbone.depth == depth
+    if name.endswith('gap'):
+        assert backbone.type == 'ResNet'
+        return
+    assert backbone.type == 'GCPResNet'
+    assert backbone.variant == name[-1].upper()
+    assert backbone.init_cfg.checkpoint == \
+        f'checkpoints/resnet{depth}_gcp.pth'
+    backbone = dict(backbone, init_cfg=None)
+    model = MODELS.build(dict(cfg.model, backbone=backbone))
+    assert type(model.backbone).__name__ == 'GCPResNet'
+    assert model.with_mask == name.startswith('mask')
+
+
+def test_user_config_overriding_only_the_backbone(tmp_path):
+    """The README's example: a stock mmdet config + custom_imports."""
+    cfg_file = tmp_path / 'my_faster_rcnn.py'
+    cfg_file.write_text(
+        "_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'\n"
+        "custom_imports = dict(imports=['gcp_mm'], "
+        "allow_failed_imports=False)\n"
+        "model = dict(backbone=dict(type='GCPResNet', variant='M', "
+        "init_cfg=None))\n")
+    cfg = Config.fromfile(str(cfg_file))
+    model = MODELS.build(cfg.model)
+    model.eval()
+    with torch.no_grad():
+        feats = model.extract_feat(torch.randn(1, 3, 64, 64))
+    assert [f.shape[-1] for f in feats] == [16, 8, 4, 2, 1]
+
+
+@pytest.fixture(scope='module')
+def coco_shapes(tmp_path_factory):
+    from gcp_mm.datasets import make_coco_shapes_dataset
+    root = str(tmp_path_factory.mktemp('coco_shapes'))
+    make_coco_shapes_dataset(root, num_train=4, num_val=2, size=96)
+    return root
+
+
+@pytest.mark.parametrize('name', ['faster_rcnn_r50_gcpd',
+                                  'faster_rcnn_r50_gcpm',
+                                  'mask_rcnn_r50_gcpd', 'mask_rcnn_r50_gcpm'])
+def test_trains_and_tests_on_generated_coco(coco_shapes, tmp_path, name):
+    demo = load_demo()
+    cfg = demo.detection_demo_config(config_path(name), coco_shapes,
+                                     str(tmp_path), size=96, epochs=1)
+    cfg.model.backbone.init_cfg = None  # no ImageNet weights here
+    cfg.train_dataloader.batch_size = 2
+    runner = Runner.from_cfg(cfg)
+    runner.train()  # 2 iterations
+    losses = runner.message_hub.get_scalar('train/loss')
+    assert len(losses.data[0]) == 2
+    assert torch.isfinite(torch.tensor(losses.data[0])).all()
+    metrics = runner.test()
+    expected = {f'coco/bbox_{k}'
+                for k in ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m',
+                          'mAP_l')}
+    if name.startswith('mask'):
+        expected |= {k.replace('bbox', 'segm') for k in expected}
+    assert expected <= set(metrics)
+
+
+def test_missing_coco_path_is_named(tmp_path):
+    train = importlib.util.spec_from_file_location(
+        'gcp_mm_tool_train', os.path.join(ROOT, 'tools', 'train.py'))
+    module = importlib.util.module_from_spec(train)
+    train.loader.exec_module(module)
+    with pytest.raises(FileNotFoundError,
+                       match=r'data/coco/annotations/instances_train2017'
+                       r'.json.*train_dataloader.dataset.data_root'):
+        module.main([config_path('faster_rcnn_r50_gcpm'), '--work-dir',
+                     str(tmp_path)])
