@@ -19,6 +19,7 @@ them to the names of our mmpretrain models (``configs/imagenet``):
   ReLU6) -> ``neck.reduction.0/1``.
 """
 import os
+import pickle
 import re
 import zipfile
 from collections import OrderedDict
@@ -56,11 +57,35 @@ def check_checkpoint_file(path: str) -> None:
             'or not a PyTorch checkpoint')
 
 
+# What mmengine's training checkpoints pickle besides tensors (the message
+# hub's HistoryBuffer of numpy arrays).
+_MMENGINE_CHECKPOINT_GLOBALS = frozenset({
+    'mmengine.logging.history_buffer.HistoryBuffer', 'numpy.dtype',
+    'numpy.ndarray', 'numpy._core.multiarray._reconstruct',
+    'numpy._core.multiarray.scalar', 'numpy.core.multiarray._reconstruct',
+    'numpy.core.multiarray.scalar', 'builtins.getattr'
+})
+
+
 def load_checkpoint_file(path: str) -> dict:
-    """``torch.load`` (tensors only) with errors that name the file."""
+    """``torch.load`` with errors that name the file.
+
+    Tensors-only loading (``weights_only=True``) is used, except for
+    checkpoints whose only other objects are those of mmengine's training
+    checkpoints; those are loaded as mmengine itself loads them.
+    """
     check_checkpoint_file(path)
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        extra = set(torch.serialization.get_unsafe_globals_in_checkpoint(
+            path))
+        if not extra or not extra <= _MMENGINE_CHECKPOINT_GLOBALS:
+            raise CheckpointError(
+                f'cannot read checkpoint {path}: it pickles objects other '
+                f'than tensors ({", ".join(sorted(extra)) or err}); '
+                'save its state_dict alone') from err
+        return torch.load(path, map_location='cpu', weights_only=False)
     except Exception as err:  # torch raises many types for bad files
         raise CheckpointError(
             f'cannot read checkpoint {path}: the file is corrupt, truncated '

@@ -248,3 +248,29 @@ def test_command_line_tool(tmp_path):
         capture_output=True, text=True)
     assert missing.returncode != 0
     assert 'checkpoint file not found' in missing.stderr
+
+
+def test_mmengine_training_checkpoint_loads(tmp_path):
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    from gcp_mm.checkpoint import load_checkpoint_file
+    path = tmp_path / 'epoch_1.pth'
+    torch.save(dict(state_dict={'w': torch.ones(2)},
+                    message_hub=dict(log_scalars={
+                        'loss': HistoryBuffer(np.array([1.0]), np.array([1]))
+                    })), path)
+    assert torch.equal(load_checkpoint_file(str(path))['state_dict']['w'],
+                       torch.ones(2))
+
+
+class _Payload:
+    pass
+
+
+def test_checkpoint_with_foreign_objects_is_refused(tmp_path):
+    from gcp_mm.checkpoint import load_checkpoint_file
+    path = tmp_path / 'odd.pth'
+    torch.save(dict(state_dict={}, extra=_Payload()), path)
+    with pytest.raises(CheckpointError, match=r'odd.pth.*_Payload'):
+        load_checkpoint_file(str(path))

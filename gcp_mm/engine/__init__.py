@@ -1,4 +1,7 @@
 from .data_paths import check_data_paths
+from .hooks import LandscapeHook, measure_landscape
 from .schedulers import PolyToEndLR
 
-__all__ = ['PolyToEndLR', 'check_data_paths']
+__all__ = [
+    'PolyToEndLR', 'check_data_paths', 'LandscapeHook', 'measure_landscape'
+]

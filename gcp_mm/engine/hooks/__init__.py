@@ -1,0 +1,3 @@
+from .landscape_hook import LandscapeHook, measure_landscape
+
+__all__ = ['LandscapeHook', 'measure_landscape']
