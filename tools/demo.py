@@ -23,7 +23,12 @@ import time
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from gcp_mm.datasets import CATEGORIES, CLASS_NAMES, make_color_texture_dataset
+from gcp_mm.datasets import (
+    CATEGORIES,
+    CLASS_NAMES,
+    make_coco_shapes_dataset,
+    make_color_texture_dataset,
+)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs', 'imagenet', 'resnet18_{head}_lradju.py')

@@ -14,8 +14,9 @@ class LandscapeHook(Hook):
     """Loss landscape and gradient predictiveness during training
     (Santurkar et al. 2018; REFERENCE.md section 5).
 
-    Every ``interval`` training iterations (from the first), on that iteration's batch, with
-    the weights before its optimizer step and the model in train mode, the
+    Every ``interval`` training iterations (from the first), on that
+    iteration's batch, with the weights before its optimizer step and the
+    model in train mode, the
     network is split at the output X of ``split_module`` and, with
     ``g = dL/dX``, for ``num_steps`` step sizes eta evenly spaced in
     ``step_range`` it records
