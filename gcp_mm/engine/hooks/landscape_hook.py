@@ -16,10 +16,9 @@ class LandscapeHook(Hook):
 
     Every ``interval`` training iterations (from the first), on that
     iteration's batch, with the weights before its optimizer step and the
-    model in train mode, the
-    network is split at the output X of ``split_module`` and, with
-    ``g = dL/dX``, for ``num_steps`` step sizes eta evenly spaced in
-    ``step_range`` it records
+    model in train mode, the network is split at the output X of
+    ``split_module`` and, with ``g = dL/dX``, for ``num_steps`` step sizes
+    eta evenly spaced in ``step_range`` it records
 
     * the loss landscape ``L(X + eta g)`` and
     * the gradient predictiveness ``||dL/dX(X + eta g) - g||_2`` (over the
