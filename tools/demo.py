@@ -9,7 +9,8 @@
    configs of the ImageNet zoo, with only the data root, image size, class
    count and run length overridden (``demo_config``), on the CPU;
 3. prints the top-1 of both and writes ``val_top1.png``, their validation
-   curves, to the work dir;
+   curves, and ``landscape.png``, the loss landscape and gradient
+   predictiveness that ``LandscapeHook`` measured during both runs;
 4. trains Faster R-CNN with the GCP_M backbone (``configs/faster_rcnn_r50
    _gcpm.py`` at depth 18, initialised from step 2's GCP network) on a
    generated COCO-format set of shapes, and prints its bbox AP.
@@ -23,6 +24,7 @@ import time
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from gcp_mm.analysis.landscape import plot as plot_landscape
 from gcp_mm.datasets import (
     CATEGORIES,
     CLASS_NAMES,
@@ -80,6 +82,15 @@ def demo_config(config: str, data_root: str, work_dir: str, size: int,
     cfg.default_hooks.logger.interval = 4
     cfg.randomness = dict(seed=0)
     return cfg
+
+
+def add_landscape_hook(cfg: Config, interval: int, num_steps: int) -> None:
+    """The paper's ResNet measurement (REFERENCE.md section 5), sparser."""
+    cfg.custom_hooks = [
+        dict(type='LandscapeHook', interval=interval,
+             split_module='backbone.maxpool', step_range=(0.1, 75.0),
+             num_steps=num_steps)
+    ]
 
 
 def detection_demo_config(config: str, data_root: str, work_dir: str,
@@ -191,6 +202,9 @@ def main(argv=None):
     parser.add_argument('--train-per-class', type=int, default=64)
     parser.add_argument('--val-per-class', type=int, default=32)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--landscape-interval', type=int, default=16)
+    parser.add_argument('--landscape-steps', type=int, default=5,
+                        help='LandscapeHook step sizes; 0 skips it')
     parser.add_argument('--det-epochs', type=int, default=8,
                         help='detection part; 0 skips it')
     parser.add_argument('--det-size', type=int, default=128)
@@ -210,6 +224,9 @@ def main(argv=None):
         run_dir = osp.join(args.work_dir, f'resnet18_{head}')
         cfg = demo_config(CONFIG.format(head=head), data_root, run_dir,
                           args.size, args.epochs)
+        if args.landscape_steps:
+            add_landscape_hook(cfg, args.landscape_interval,
+                               args.landscape_steps)
         Runner.from_cfg(cfg).train()
         curves[f'ResNet-18 {head.upper()}'] = read_val_curve(run_dir)
         results[head] = (curves[f'ResNet-18 {head.upper()}'][-1][1],
@@ -217,6 +234,12 @@ def main(argv=None):
     figure = osp.join(args.work_dir, 'val_top1.png')
     plot_curves(curves, figure,
                 f'Colour-texture demo ({args.epochs} epochs, LRadju)')
+    if args.landscape_steps:
+        landscape_figure = osp.join(args.work_dir, 'landscape.png')
+        plot_landscape([osp.join(args.work_dir, f'resnet18_{h}')
+                        for h in HEADS],
+                       [f'ResNet-18 {h.upper()}' for h in HEADS],
+                       landscape_figure)
     if args.det_epochs:
         start = time.time()
         gcp_checkpoint = osp.join(args.work_dir, 'resnet18_gcp',
@@ -232,6 +255,8 @@ def main(argv=None):
         top1, secs = results[head]
         print(f'{head.upper()}: top-1 {top1:.2f}%  ({secs:.0f} s)')
     print(f'validation curves: {figure}')
+    if args.landscape_steps:
+        print(f'loss landscape / gradient predictiveness: {landscape_figure}')
     if 'faster_rcnn_gcpm' in results:
         box_ap, secs = results['faster_rcnn_gcpm']
         print('Faster R-CNN, GCP_M ResNet-18 backbone, generated shapes: '

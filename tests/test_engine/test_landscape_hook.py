@@ -2,6 +2,7 @@
 effects on training (REFERENCE.md section 5)."""
 import importlib.util
 import json
+import math
 import os
 
 import pytest
@@ -145,3 +146,23 @@ def test_training_is_bit_identical_with_and_without_hook(tmp_path):
                            'scalars.json')) as f:
         scalars = [json.loads(line) for line in f]
     assert any('landscape/loss_max' in s for s in scalars)
+
+
+def test_measurement_under_cpu_bf16_autocast_on_a_gcp_classifier():
+    """AMP: the hook runs inside the optimizer wrapper's autocast."""
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+    from mmpretrain.structures import DataSample
+    cfg = Config.fromfile(os.path.join(ROOT, 'configs', 'imagenet',
+                                       'resnet18_gcp_lrnorm.py'))
+    cfg.model.head.num_classes = 4
+    model = MODELS.build(cfg.model)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    data = dict(inputs=[torch.rand(3, 48, 48) * 255 for _ in range(2)],
+                data_samples=[DataSample().set_gt_label(i) for i in (0, 3)])
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses, diffs = measure_landscape(model, data, 'backbone.maxpool',
+                                          [0.1, 1.0])
+    assert all(map(math.isfinite, losses + diffs))
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key

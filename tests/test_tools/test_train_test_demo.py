@@ -93,11 +93,12 @@ def test_demo_runs_end_to_end(tiny_data, tmp_path, capsys):
     results = demo.main([
         '--epochs', '1', '--size', '32', '--train-per-class', '2',
         '--val-per-class', '1', '--work-dir', str(tmp_path), '--det-epochs',
-        '1', '--det-size', '64', '--det-train', '4', '--det-val', '2'
+        '1', '--det-size', '64', '--det-train', '4', '--det-val', '2',
+        '--landscape-interval', '1', '--landscape-steps', '2'
     ])
     assert set(results) == {'gap', 'gcp', 'faster_rcnn_gcpm'}
     printed = capsys.readouterr().out
     assert 'GAP: top-1' in printed and 'GCP: top-1' in printed
     assert 'bbox AP' in printed
-    png = tmp_path / 'val_top1.png'
-    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    for png in ('val_top1.png', 'landscape.png'):
+        assert (tmp_path / png).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

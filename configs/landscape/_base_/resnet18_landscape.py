@@ -1,0 +1,10 @@
+# The paper's ResNet-18 measurement (REFERENCE.md section 5): split at the
+# stem output, every 500 iterations, 50 step sizes in [0.1, 75].
+custom_hooks = [
+    dict(
+        type='LandscapeHook',
+        interval=500,
+        split_module='backbone.maxpool',
+        step_range=(0.1, 75.0),
+        num_steps=50)
+]

@@ -1,0 +1,5 @@
+# ResNet-18 GAP (LRnorm) with the paper's landscape measurement.
+_base_ = [
+    '../imagenet/resnet18_gap_lrnorm.py',
+    '_base_/resnet18_landscape.py',
+]

@@ -1,0 +1,73 @@
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from gcp_mm.analysis import bands, find_records
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def write_run(run_dir, scale):
+    log_dir = run_dir / '20261125_000000'
+    log_dir.mkdir(parents=True)
+    with open(log_dir / 'landscape.jsonl', 'w') as f:
+        for it in (0, 10, 20):
+            f.write(json.dumps(dict(
+                iter=it, epoch=0, lr=0.1, eta=[0.1, 1.0, 2.0],
+                loss=[scale * (it + 1), scale * (it + 3), scale * (it + 2)],
+                grad_diff=[scale, 2 * scale, 4 * scale])) + '\n')
+
+
+def test_bands_are_min_and_max_over_step_sizes(tmp_path):
+    write_run(tmp_path / 'gcp', 1.0)
+    steps, low, high = bands(find_records(str(tmp_path / 'gcp')), 'loss', 1)
+    assert steps.tolist() == [0, 10, 20]
+    assert low.tolist() == [1, 11, 21] and high.tolist() == [3, 13, 23]
+    _, low, _ = bands(find_records(str(tmp_path / 'gcp')), 'loss', 3)
+    np.testing.assert_allclose(low, [(1 + 1 + 11) / 3, 11, (11 + 21 + 21) / 3])
+
+
+def test_plot_tool_draws_two_runs(tmp_path, capsys):
+    write_run(tmp_path / 'gap', 2.0)
+    write_run(tmp_path / 'gcp', 1.0)
+    spec = importlib.util.spec_from_file_location(
+        'plot_landscape',
+        os.path.join(ROOT, 'tools', 'analysis', 'plot_landscape.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = tmp_path / 'fig.png'
+    tool.main([str(tmp_path / 'gap'), str(tmp_path / 'gcp'), '--out',
+               str(out), '--labels', 'GAP', 'GCP', '--smooth', '2'])
+    assert out.read_bytes()[:4] == b'\x89PNG'
+    assert 'wrote' in capsys.readouterr().out
+
+
+def test_missing_records_say_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match='LandscapeHook'):
+        find_records(str(tmp_path))
+
+
+@pytest.mark.parametrize('arch,split,interval,step_range', [
+    ('resnet18', 'backbone.maxpool', 500, (0.1, 75.0)),
+    ('mobilenet_v2', 'backbone.conv1', 1000, (0.045, 1.5)),
+])
+@pytest.mark.parametrize('head', ['gap', 'gcp'])
+def test_landscape_configs_use_paper_settings(arch, split, interval,
+                                              step_range, head):
+    cfg = Config.fromfile(os.path.join(ROOT, 'configs', 'landscape',
+                                       f'{arch}_{head}_landscape.py'))
+    hook, = cfg.custom_hooks
+    assert hook.type == 'LandscapeHook' and hook.split_module == split
+    assert hook.interval == interval and hook.num_steps == 50
+    assert tuple(hook.step_range) == step_range
+    assert cfg.model.neck.type == ('GlobalCovariancePooling'
+                                   if head == 'gcp' else
+                                   'GlobalAveragePooling')
+    from mmpretrain.registry import MODELS
+    model = MODELS.build(cfg.model)
+    assert split in dict(model.named_modules())
