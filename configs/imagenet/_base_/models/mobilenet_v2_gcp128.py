@@ -1,16 +1,3 @@
-# MobileNetV2 1.0x with iSQRT-COV (REFERENCE.md section 2): the backbone
-# keeps its 7x7 last stage; 1x1 conv 1280->128 + BN + ReLU6, N = 5, then
-# Dropout(0.2) + Linear(8256).
-_base_ = 'mmpretrain::_base_/models/mobilenet_v2_1x.py'
-custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)
-
-model = dict(
-    neck=dict(
-        _delete_=True,
-        type='GlobalCovariancePooling',
-        in_channels=1280,
-        reduced_channels=128,
-        act_cfg=dict(type='ReLU6'),
-        num_iters=5),
-    head=dict(
-        type='DropoutLinearClsHead', dropout_rate=0.2, in_channels=8256))
+# MobileNetV2 1.0x GCP with a 128-d reduction: Linear(8256).
+_base_ = './mobilenet_v2_gcp.py'
+model = dict(neck=dict(reduced_channels=128), head=dict(in_channels=8256))

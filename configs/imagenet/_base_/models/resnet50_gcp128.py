@@ -1,14 +1,3 @@
-# ResNet-50 with iSQRT-COV pooling (REFERENCE.md section 2): layer4 at
-# stride 1 (14x14 at 224 px), 1x1 conv 2048->128 + BN + ReLU, N = 5.
-_base_ = 'mmpretrain::_base_/models/resnet50.py'
-custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)
-
-model = dict(
-    backbone=dict(strides=(1, 2, 2, 1), zero_init_residual=False),
-    neck=dict(
-        _delete_=True,
-        type='GlobalCovariancePooling',
-        in_channels=2048,
-        reduced_channels=128,
-        num_iters=5),
-    head=dict(in_channels=8256))
+# ResNet-50 GCP with a 128-d reduction: Linear(8256).
+_base_ = './resnet50_gcp.py'
+model = dict(neck=dict(reduced_channels=128), head=dict(in_channels=8256))
