@@ -8,14 +8,12 @@ classification, COCO AP for detection. Several GPUs: tools/dist_test.sh.
 """
 import argparse
 import json
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from gcp_mm.checkpoint import check_checkpoint_file
 from gcp_mm.engine import check_data_paths
+from gcp_mm.engine.runner_cli import add_runner_arguments, load_runner_config
 
 
 def parse_args(argv=None):
@@ -24,15 +22,8 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where the test logs go')
     parser.add_argument('--out', help='write the metrics as JSON here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, key=value')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_arguments(parser)
+    return parser.parse_args(argv)
 
 
 def format_metrics(metrics: dict) -> str:
@@ -45,12 +36,7 @@ def main(argv=None):
     args = parse_args(argv)
     # fail early, naming the file, on a missing or unreadable checkpoint
     check_checkpoint_file(args.checkpoint)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_runner_config(args, args.work_dir)
     cfg.load_from = args.checkpoint
     check_data_paths(cfg, ('test_dataloader', ))
     runner = Runner.from_cfg(cfg)

@@ -1,4 +1,4 @@
-import importlib.util
+import importlib
 import json
 import os
 
@@ -35,11 +35,7 @@ def test_bands_are_min_and_max_over_step_sizes(tmp_path):
 def test_plot_tool_draws_two_runs(tmp_path, capsys):
     write_run(tmp_path / 'gap', 2.0)
     write_run(tmp_path / 'gcp', 1.0)
-    spec = importlib.util.spec_from_file_location(
-        'plot_landscape',
-        os.path.join(ROOT, 'tools', 'analysis', 'plot_landscape.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = importlib.import_module('tools.analysis.plot_landscape')
     out = tmp_path / 'fig.png'
     tool.main([str(tmp_path / 'gap'), str(tmp_path / 'gcp'), '--out',
                str(out), '--labels', 'GAP', 'GCP', '--smooth', '2'])

@@ -1,6 +1,6 @@
 """The twelve Faster / Mask R-CNN configs build, and train and test on a
 generated COCO-format set on CPU (REFERENCE.md section 7)."""
-import importlib.util
+import importlib
 import os
 import re
 
@@ -25,11 +25,7 @@ def config_path(name):
 
 
 def load_demo():
-    spec = importlib.util.spec_from_file_location(
-        'gcp_mm_tool_demo', os.path.join(ROOT, 'tools', 'demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module('tools.demo')
 
 
 @pytest.mark.parametrize('name', DETECTION_CONFIGS)
@@ -106,10 +102,7 @@ def test_trains_and_tests_on_generated_coco(coco_shapes, tmp_path, name):
 
 
 def test_missing_coco_path_is_named(tmp_path):
-    train = importlib.util.spec_from_file_location(
-        'gcp_mm_tool_train', os.path.join(ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(train)
-    train.loader.exec_module(module)
+    module = importlib.import_module('tools.train')
     with pytest.raises(FileNotFoundError,
                        match=r'data/coco/annotations/instances_train2017'
                        r'.json.*train_dataloader.dataset.data_root'):

@@ -1,6 +1,6 @@
 """LandscapeHook: values against an independent computation, and no side
 effects on training (REFERENCE.md section 5)."""
-import importlib.util
+import importlib
 import json
 import math
 import os
@@ -100,11 +100,7 @@ def test_bad_arguments():
 
 
 def load_demo():
-    spec = importlib.util.spec_from_file_location(
-        'gcp_mm_tool_demo', os.path.join(ROOT, 'tools', 'demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module('tools.demo')
 
 
 def train_tiny(data_root, work_dir, with_hook):

@@ -1,6 +1,6 @@
 """tools/test_robustness.py end to end on a tiny generated image set with a
 small model: on-the-fly ImageNet-C and generated ImageNet-P sequences."""
-import importlib.util
+import importlib
 import json
 import os
 
@@ -22,12 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'gcp_mm_tool_test_robustness',
-        os.path.join(ROOT, 'tools', 'test_robustness.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module('tools.test_robustness')
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,6 @@
 """tools/train.py, tools/test.py and the README demo, end to end on the
 generated colour-texture data set (tiny sizes)."""
-import importlib.util
+import importlib
 import json
 import os
 
@@ -11,11 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'gcp_mm_tool_{name}', os.path.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f'tools.{name}')
 
 
 @pytest.fixture(scope='module')
