@@ -12,7 +12,9 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from gcp_mm.engine import check_data_paths
-from gcp_mm.engine.runner_cli import add_runner_arguments, load_runner_config
+from gcp_mm.engine.runner_cli import (add_runner_arguments,
+                                     load_runner_config,
+                                     prepare_cpu_distributed)
 
 
 def parse_args(argv=None):
@@ -60,6 +62,7 @@ def main(argv=None):
     loaders = ('train_dataloader', 'val_dataloader') if cfg.get(
         'val_cfg') else ('train_dataloader', )
     check_data_paths(cfg, loaders)
+    prepare_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -162,3 +162,40 @@ def test_measurement_under_cpu_bf16_autocast_on_a_gcp_classifier():
     assert all(map(math.isfinite, losses + diffs))
     for key, value in model.state_dict().items():
         assert torch.equal(value, before[key]), key
+
+
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_under_ddp_two_cpu_processes_measure_on_rank_0(tmp_path):
+    """tools/train.py --launcher pytorch (gloo on CPU), hook every iteration:
+    both ranks train, rank 0 alone writes the measurements."""
+    import subprocess
+    import sys
+
+    from gcp_mm.datasets import make_color_texture_dataset
+    demo = load_demo()
+    data_root = str(tmp_path / 'data')
+    make_color_texture_dataset(data_root, 2, 1, size=32)
+    work_dir = tmp_path / 'work'
+    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), data_root,
+                           str(work_dir), size=32, epochs=1)
+    cfg.train_dataloader.batch_size = 4  # 16 images / (2 ranks x 4): 2 its
+    demo.add_landscape_hook(cfg, interval=1, num_steps=2)
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    cfg_file = str(tmp_path / 'ddp.py')
+    cfg.dump(cfg_file)
+    done = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+         '2', '--master_port', str(free_port()),
+         os.path.join(ROOT, 'tools', 'train.py'), cfg_file, '--launcher',
+         'pytorch'], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = list(work_dir.glob('*/landscape.jsonl'))
+    assert len(records) == 1
+    lines = records[0].read_text().splitlines()
+    assert [json.loads(line)['iter'] for line in lines] == [0, 1]
