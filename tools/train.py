@@ -12,9 +12,11 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from gcp_mm.engine import check_data_paths
-from gcp_mm.engine.runner_cli import (add_runner_arguments,
-                                     load_runner_config,
-                                     prepare_cpu_distributed)
+from gcp_mm.engine.runner_cli import (
+    add_runner_arguments,
+    load_runner_config,
+    prepare_cpu_distributed,
+)
 
 
 def parse_args(argv=None):
