@@ -12,7 +12,7 @@ import json
 from mmengine.runner import Runner
 
 from gcp_mm.checkpoint import check_checkpoint_file
-from gcp_mm.engine import check_data_paths
+from gcp_mm.engine import check_data_paths, check_gcp_model_config
 from gcp_mm.engine.runner_cli import (
     add_runner_arguments,
     load_runner_config,
@@ -43,6 +43,7 @@ def main(argv=None):
     cfg = load_runner_config(args, args.work_dir)
     cfg.load_from = args.checkpoint
     check_data_paths(cfg, ('test_dataloader', ))
+    check_gcp_model_config(cfg)
     prepare_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()

@@ -11,7 +11,7 @@ import argparse
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from gcp_mm.engine import check_data_paths
+from gcp_mm.engine import check_data_paths, check_gcp_model_config
 from gcp_mm.engine.runner_cli import (
     add_runner_arguments,
     load_runner_config,
@@ -64,6 +64,7 @@ def main(argv=None):
     loaders = ('train_dataloader', 'val_dataloader') if cfg.get(
         'val_cfg') else ('train_dataloader', )
     check_data_paths(cfg, loaders)
+    check_gcp_model_config(cfg)
     prepare_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -1,7 +1,9 @@
+from .config_checks import check_gcp_model_config
 from .data_paths import check_data_paths
 from .hooks import LandscapeHook, measure_landscape
 from .schedulers import PolyToEndLR
 
 __all__ = [
-    'PolyToEndLR', 'check_data_paths', 'LandscapeHook', 'measure_landscape'
+    'PolyToEndLR', 'check_data_paths', 'LandscapeHook', 'measure_landscape',
+    'check_gcp_model_config'
 ]

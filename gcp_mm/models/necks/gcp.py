@@ -61,6 +61,11 @@ class GlobalCovariancePooling(BaseModule):
         if reduced_channels is not None and reduced_channels < 1:
             raise ValueError('reduced_channels must be a positive int or '
                              f'None, got {reduced_channels!r}')
+        if reduced_channels is not None and reduced_channels > in_channels:
+            raise ValueError(
+                f'reduced_channels={reduced_channels} is larger than '
+                f'in_channels={in_channels}; set reduced_channels <= '
+                'in_channels, or None to skip the reduction')
         self.in_channels = in_channels
         self.num_iters = num_iters
         if reduced_channels is None:

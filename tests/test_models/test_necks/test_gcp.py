@@ -29,11 +29,11 @@ def make_batch(num=4, size=48):
 
 
 @pytest.mark.parametrize('reduced,expected', [(256, 32896), (128, 8256),
-                                              (None, 10 * 11 // 2)])
+                                              (None, 260 * 261 // 2)])
 def test_out_channels(reduced, expected):
-    neck = GlobalCovariancePooling(10, reduced_channels=reduced)
+    neck = GlobalCovariancePooling(260, reduced_channels=reduced)
     assert neck.out_channels == expected
-    out = neck(torch.randn(2, 10, 4, 4))
+    out = neck(torch.randn(2, 260, 4, 4))
     assert out.shape == (2, expected)
 
 
@@ -85,8 +85,9 @@ def test_reference_initialisation():
 
 
 def test_activation_is_selectable():
-    assert isinstance(GlobalCovariancePooling(4).reduction[2], torch.nn.ReLU)
-    neck = GlobalCovariancePooling(4, act_cfg=dict(type='ReLU6'))
+    neck = GlobalCovariancePooling(4, reduced_channels=2)
+    assert isinstance(neck.reduction[2], torch.nn.ReLU)
+    neck = GlobalCovariancePooling(4, 2, act_cfg=dict(type='ReLU6'))
     assert isinstance(neck.reduction[2], torch.nn.ReLU6)
 
 
@@ -105,6 +106,8 @@ def test_single_position_map_is_explained():
 @pytest.mark.parametrize('kwargs,match', [
     (dict(num_iters=0), 'num_iters'),
     (dict(reduced_channels=0), 'reduced_channels'),
+    (dict(reduced_channels=16), r'reduced_channels=16 is larger than '
+     r'in_channels=8'),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -125,7 +128,7 @@ def test_custom_imports_from_a_config_file(tmp_path):
     cfg_file.write_text(
         "custom_imports = dict(imports=['gcp_mm'], "
         "allow_failed_imports=False)\n"
-        "neck = dict(type='GlobalCovariancePooling', in_channels=16)\n")
+        "neck = dict(type='GlobalCovariancePooling', in_channels=512)\n")
     cfg = Config.fromfile(str(cfg_file))
     from mmpretrain.registry import MODELS
     assert MODELS.build(cfg.neck).out_channels == 32896
