@@ -11,5 +11,7 @@ model = dict(
         variant='M',
         init_cfg=dict(
             type='Pretrained', checkpoint='checkpoints/resnet50_gcp.pth')))
+# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
+optim_wrapper = dict(type='FiniteCheckOptimWrapper')
 # lr 0.02 for 16 images (8 GPUs x 2), rescaled for other batch sizes
 auto_scale_lr = dict(enable=True, base_batch_size=16)

@@ -8,6 +8,7 @@ Several GPUs or nodes: tools/dist_train.sh (torchrun).
 """
 import argparse
 
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -29,7 +30,8 @@ def parse_args(argv=None):
         help='resume from CKPT, or from the latest checkpoint of the work '
         'dir when no CKPT is given')
     parser.add_argument('--amp', action='store_true',
-                        help='mixed precision (AmpOptimWrapper)')
+                        help='mixed precision: AmpOptimWrapper (fp16) on '
+                        'CUDA, bfloat16 autocast on CPU')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale the learning rate by (GPUs x batch) / the reference '
@@ -42,9 +44,12 @@ def parse_args(argv=None):
 
 def build_config(args) -> Config:
     cfg = load_runner_config(args, args.work_dir)
-    if args.amp:
+    if args.amp and torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    elif args.amp:  # mmengine's AmpOptimWrapper is CUDA-only
+        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise ValueError(f'{args.config} has no auto_scale_lr setting')

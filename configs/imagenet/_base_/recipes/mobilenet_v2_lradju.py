@@ -8,7 +8,10 @@ _base_ = [
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
 ]
 train_dataloader = dict(batch_size=24)
-optim_wrapper = dict(optimizer=dict(lr=0.06, weight_decay=4e-5))
+# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
+optim_wrapper = dict(
+    type='FiniteCheckOptimWrapper',
+    optimizer=dict(lr=0.06, weight_decay=4e-5))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1.0, end_factor=0.01 / 0.06,
          begin=0, end=51, by_epoch=True),

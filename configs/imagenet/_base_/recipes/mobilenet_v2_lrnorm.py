@@ -6,7 +6,10 @@ _base_ = [
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
 ]
 train_dataloader = dict(batch_size=12)
-optim_wrapper = dict(optimizer=dict(lr=0.045, weight_decay=4e-5))
+# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
+optim_wrapper = dict(
+    type='FiniteCheckOptimWrapper',
+    optimizer=dict(lr=0.045, weight_decay=4e-5))
 param_scheduler = [dict(type='ExponentialLR', gamma=0.98, by_epoch=True)]
 train_cfg = dict(max_epochs=400)
 auto_scale_lr = dict(base_batch_size=96)

@@ -6,7 +6,10 @@ _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs32.py',
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
 ]
-optim_wrapper = dict(optimizer=dict(lr=0.1 * (50 / 49)**2))
+# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
+optim_wrapper = dict(
+    type='FiniteCheckOptimWrapper',
+    optimizer=dict(lr=0.1 * (50 / 49)**2))
 param_scheduler = [
     dict(type='PolyLR', power=2, eta_min=0, begin=0, end=51, by_epoch=True)
 ]

@@ -6,3 +6,5 @@ _base_ = [
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
 ]
 auto_scale_lr = dict(base_batch_size=256)
+# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
+optim_wrapper = dict(type='FiniteCheckOptimWrapper')

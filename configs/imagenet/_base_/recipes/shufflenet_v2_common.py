@@ -16,5 +16,8 @@ train_dataloader = dict(
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),
         dict(type='PackInputs'),
     ]))
-optim_wrapper = dict(optimizer=dict(lr=0.5, weight_decay=4e-5))
+# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
+optim_wrapper = dict(
+    type='FiniteCheckOptimWrapper',
+    optimizer=dict(lr=0.5, weight_decay=4e-5))
 auto_scale_lr = dict(base_batch_size=1024)

@@ -1,0 +1,92 @@
+"""NaN never passes silently into the weights; mixed precision on CPU."""
+import copy
+import importlib
+import os
+
+import pytest
+import torch
+from mmengine.runner import Runner
+
+from gcp_mm.engine import CPUAmpOptimWrapper, FiniteCheckOptimWrapper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def linear_step(wrapper, model, x):
+    loss = model(x).sum()
+    wrapper.update_params(loss)
+
+
+def test_non_finite_gradient_raises_before_the_step():
+    model = torch.nn.Linear(3, 2)
+    wrapper = FiniteCheckOptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    linear_step(wrapper, model, torch.ones(4, 3))  # a normal step
+    before = copy.deepcopy(model.state_dict())
+    state = copy.deepcopy(wrapper.optimizer.state_dict())
+    with pytest.raises(FloatingPointError, match='weights were not updated'):
+        linear_step(wrapper, model, torch.tensor([[1.0, float('nan'), 0]]))
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key])
+    for key, value in wrapper.optimizer.state_dict()['state'].items():
+        assert torch.equal(value['momentum_buffer'],
+                           state['state'][key]['momentum_buffer'])
+
+
+def gcp_classifier_runner(tmp_path, **optim_overrides):
+    from gcp_mm.datasets import make_color_texture_dataset
+    demo = importlib.import_module('tools.demo')
+    make_color_texture_dataset(str(tmp_path / 'data'), 1, 1, size=32)
+    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'),
+                           str(tmp_path / 'data'), str(tmp_path / 'work'),
+                           size=32, epochs=1)
+    cfg.train_dataloader.batch_size = 4
+    cfg.optim_wrapper.update(optim_overrides)
+    return Runner.from_cfg(cfg)
+
+
+def classifier_batch(images):
+    from mmpretrain.structures import DataSample
+    return dict(inputs=list(images),
+                data_samples=[DataSample().set_gt_label(i % 8)
+                              for i in range(len(images))])
+
+
+def test_degenerate_batches_in_gcp_training(tmp_path):
+    runner = gcp_classifier_runner(tmp_path)
+    wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    assert type(wrapper).__name__ == 'FiniteCheckOptimWrapper'
+    model = runner.model
+    model.train()
+    # all-zero images: BN turns them into constant maps, whose covariance
+    # has zero trace -> zero GCP features (documented), finite training
+    zeros = classifier_batch(torch.zeros(4, 3, 32, 32, dtype=torch.uint8))
+    losses = model.train_step(zeros, wrapper)
+    assert torch.isfinite(losses['loss'])
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    # NaN activations: stop before the weights change
+    before = copy.deepcopy(model.state_dict())
+    nan_images = torch.rand(4, 3, 32, 32) * 255
+    nan_images[1, :, 5, 5] = float('nan')
+    with pytest.raises(FloatingPointError):
+        model.train_step(classifier_batch(nan_images), wrapper)
+    for key, value in model.state_dict().items():
+        if 'running' not in key and 'num_batches' not in key:
+            assert torch.equal(value, before[key]), key
+
+
+def test_cpu_amp_trains_gcp_classifier_with_finite_losses(tmp_path):
+    train = importlib.import_module('tools.train')
+    runner = gcp_classifier_runner(tmp_path)
+    cfg = runner.cfg
+    cfg_file = str(tmp_path / 'amp.py')
+    cfg.dump(cfg_file)
+    args = train.parse_args([cfg_file, '--amp'])
+    amp_cfg = train.build_config(args)
+    assert amp_cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
+    amp_runner = Runner.from_cfg(amp_cfg)
+    amp_runner.train()
+    losses = amp_runner.message_hub.get_scalar('train/loss').data[0]
+    assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))
+    assert isinstance(amp_runner.optim_wrapper, CPUAmpOptimWrapper)
