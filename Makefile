@@ -2,7 +2,7 @@
 # a no-op when the environment is already up to date).
 PYTHON := .venv/bin/python
 
-.PHONY: install demo test lint benchmark
+.PHONY: install demo test lint benchmark benchmark-model
 
 install:
 	bash tools/install.sh
@@ -18,3 +18,6 @@ lint: install
 
 benchmark: install
 	$(PYTHON) benchmarks/isqrt_cov.py
+
+benchmark-model: install
+	$(PYTHON) benchmarks/model_step.py

@@ -98,3 +98,40 @@ def test_demo_runs_end_to_end(tiny_data, tmp_path, capsys):
     assert 'bbox AP' in printed
     for png in ('val_top1.png', 'landscape.png'):
         assert (tmp_path / png).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_converted_and_trained_checkpoints_load_without_key_warnings(
+        tiny_data, tmp_path):
+    """tools/test.py on the zoo config with a converted released file and
+    with one of our training checkpoints: no missing/unexpected keys."""
+    from unittest import mock
+
+    from mmengine.config import Config
+
+    from gcp_mm.checkpoint import convert_released_checkpoint
+    from test_checkpoint import CONFIG_DIR, reference_net, save_released
+    test, demo = load_tool('test'), load_tool('demo')
+    net = reference_net('resnet18', 'gcp')
+    released = tmp_path / 'r18.pth.tar'
+    save_released(net, released, 'resnet18')
+    converted = str(tmp_path / 'r18_gcp.pth')
+    convert_released_checkpoint(str(released), converted, CONFIG_DIR)
+
+    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), tiny_data,
+                           str(tmp_path / 'w'), size=32, epochs=1)
+    cfg.model.head.num_classes = 1000  # the released classifier
+    cfg.data_preprocessor.num_classes = 1000
+    cfg_file = str(tmp_path / 'r18.py')
+    cfg.dump(cfg_file)
+    train = load_tool('train')
+    train.main([cfg_file, '--work-dir', str(tmp_path / 'train')])
+    trained = str(tmp_path / 'train' / 'epoch_1.pth')
+    for checkpoint in (converted, trained):
+        with mock.patch('mmengine.runner.checkpoint.print_log') as log:
+            metrics = test.main([cfg_file, checkpoint, '--work-dir',
+                                 str(tmp_path / 'test')])
+        messages = ' '.join(str(c.args[0]) for c in log.call_args_list)
+        assert 'unexpected key' not in messages
+        assert 'missing keys' not in messages
+        assert 'accuracy/top1' in metrics
+    assert Config.fromfile(cfg_file).model.head.in_channels == 32896

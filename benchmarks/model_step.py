@@ -1,0 +1,145 @@
+"""Train-step time and peak memory of ResNet-50 GAP vs GCP (the paper's
+configs), and the shares of the GCP head and of the iSQRT-COV op.
+
+    .venv/bin/python benchmarks/model_step.py [--batch 16] [--size 224]
+        [--repeats 3]
+
+The step is forward + loss + backward + SGD update at batch 16, 224 px, on
+the CPU. The head (GCP neck + classifier) and the op are timed forward +
+backward in isolation on the tensors they see inside the step (layer4
+features B x 2048 x 14 x 14, reduced features B x 256 x 14 x 14), next to
+the plain autograd op of benchmarks/isqrt_cov.py. Peak memory is the growth
+of the resident set's high-water mark during one step, in a fresh process.
+Numbers are reported, never asserted.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+from benchmarks.isqrt_cov import _proc_status_kib, plain_isqrt_cov  # noqa
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def build(head: str):
+    from mmengine.config import Config
+    from mmengine.optim import OptimWrapper
+    from mmpretrain.registry import MODELS
+
+    import gcp_mm  # noqa: F401
+    cfg = Config.fromfile(os.path.join(ROOT, 'configs', 'imagenet',
+                                       f'resnet50_{head}_lrnorm.py'))
+    model = MODELS.build(cfg.model)
+    model.train()
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01,
+                                         momentum=0.9, weight_decay=1e-4))
+    return model, optim
+
+
+def make_batch(batch: int, size: int):
+    from mmpretrain.structures import DataSample
+    gen = torch.Generator().manual_seed(0)
+    return dict(
+        inputs=[(torch.rand(3, size, size, generator=gen) * 255).to(
+            torch.uint8) for _ in range(batch)],
+        data_samples=[DataSample().set_gt_label(i % 1000)
+                      for i in range(batch)])
+
+
+def median_seconds(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def time_step(head, batch, size, repeats):
+    model, optim = build(head)
+    data = make_batch(batch, size)
+    return median_seconds(lambda: model.train_step(data, optim), repeats)
+
+
+def time_head(batch, repeats):
+    """GCP neck + classifier forward/backward on layer4-sized features."""
+    model, _ = build('gcp')
+    feats = torch.randn(batch, 2048, 14, 14, requires_grad=True)
+    labels = torch.randint(0, 1000, (batch, ))
+
+    def step():
+        logits = model.head.fc(model.neck(feats))
+        torch.nn.functional.cross_entropy(logits, labels).backward()
+
+    return median_seconds(step, repeats)
+
+
+def time_op(fn, batch, repeats):
+    x = torch.randn(batch, 256, 14, 14, requires_grad=True)
+    grad = torch.ones(batch, 32896)
+    return median_seconds(lambda: fn(x).backward(grad), repeats)
+
+
+def peak_step_memory(head, batch, size):
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
+    done = subprocess.run([
+        sys.executable, __file__, '--child',
+        json.dumps([head, batch, size])
+    ], env=env, capture_output=True, text=True, check=True)
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def child(head, batch, size):
+    model, optim = build(head)
+    data = make_batch(batch, size)
+    model.train_step(make_batch(2, 64), optim)  # warm the libraries up
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+    base = _proc_status_kib('VmRSS')
+    model.train_step(data, optim)
+    print((_proc_status_kib('VmHWM') - base) * 1024)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--child', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*json.loads(args.child))
+        return
+    from gcp_mm.ops import isqrt_cov
+    print(f'ResNet-50 train step, batch {args.batch}, {args.size} px, CPU, '
+          f'{torch.get_num_threads()} threads, torch {torch.__version__}')
+    step = {h: time_step(h, args.batch, args.size, args.repeats)
+            for h in ('gap', 'gcp')}
+    memory = {h: peak_step_memory(h, args.batch, args.size)
+              for h in ('gap', 'gcp')}
+    head = time_head(args.batch, args.repeats)
+    op = time_op(isqrt_cov, args.batch, args.repeats)
+    plain = time_op(plain_isqrt_cov, args.batch, args.repeats)
+    for h in ('gap', 'gcp'):
+        print(f'{h.upper()} step: {step[h]:.3f} s, peak memory '
+              f'{memory[h] / 2**20:.0f} MiB')
+    print(f"GCP / GAP step time: {step['gcp'] / step['gap']:.2f}x, "
+          f"memory: {memory['gcp'] / memory['gap']:.2f}x")
+    print(f"GCP head (neck + fc): {head:.3f} s = "
+          f"{100 * head / step['gcp']:.1f}% of the GCP step")
+    print(f"iSQRT-COV op (gcp_mm): {op:.3f} s = "
+          f"{100 * op / step['gcp']:.1f}% of the GCP step")
+    print(f"iSQRT-COV op (plain autograd): {plain:.3f} s = "
+          f"{100 * plain / step['gcp']:.1f}% of the GCP step")
+
+
+if __name__ == '__main__':
+    main()
