@@ -107,9 +107,9 @@ def test_converted_and_trained_checkpoints_load_without_key_warnings(
     from unittest import mock
 
     from mmengine.config import Config
+    from test_checkpoint import CONFIG_DIR, reference_net, save_released
 
     from gcp_mm.checkpoint import convert_released_checkpoint
-    from test_checkpoint import CONFIG_DIR, reference_net, save_released
     test, demo = load_tool('test'), load_tool('demo')
     net = reference_net('resnet18', 'gcp')
     released = tmp_path / 'r18.pth.tar'
