@@ -5,5 +5,9 @@ config) registers every module in mmengine's root registries, where
 mmpretrain and mmdet configs find them.
 """
 from . import engine, models, ops  # noqa: F401
+from .compat import enable_low_precision_cpu_inputs
+
+# mmcv's CPU nms / RoIAlign kernels lack bfloat16: run them in float32
+enable_low_precision_cpu_inputs()
 
 __version__ = '0.1.0'

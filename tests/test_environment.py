@@ -32,3 +32,26 @@ def test_stack_versions_are_pinned():
     import mmcv
     assert torch.__version__.startswith('2.14.1')
     assert mmcv.__version__ == '2.3.6'
+
+
+def test_mmcv_ops_accept_bfloat16_on_cpu():
+    """gcp_mm.compat: nms and RoIAlign run in float32 for bf16 CPU input,
+    with gradients back in the input's dtype."""
+    from mmcv.ops import nms, roi_align
+
+    import gcp_mm  # noqa: F401
+    boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]],
+                         dtype=torch.bfloat16)
+    scores = torch.tensor([0.9, 0.8, 0.7], dtype=torch.bfloat16)
+    _, keep = nms(boxes, scores, iou_threshold=0.5)
+    assert keep.tolist() == [0, 2]
+    feats = torch.randn(1, 2, 8, 8)
+    rois = torch.tensor([[0, 1.0, 1.0, 6.0, 6.0]])
+    expected = roi_align(feats, rois, (2, 2), 1.0, 2, 'avg', True)
+    low = feats.bfloat16().requires_grad_()
+    out = roi_align(low, rois.bfloat16(), (2, 2), 1.0, 2, 'avg', True)
+    assert out.dtype == torch.bfloat16  # as the CUDA kernels return
+    torch.testing.assert_close(out.float(), expected, rtol=0.02, atol=0.02)
+    out.sum().backward()
+    assert low.grad.dtype == torch.bfloat16
+    assert torch.isfinite(low.grad.float()).all()

@@ -90,3 +90,21 @@ def test_cpu_amp_trains_gcp_classifier_with_finite_losses(tmp_path):
     losses = amp_runner.message_hub.get_scalar('train/loss').data[0]
     assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))
     assert isinstance(amp_runner.optim_wrapper, CPUAmpOptimWrapper)
+
+
+def test_cpu_amp_trains_gcpm_mask_rcnn_with_finite_losses(tmp_path):
+    from gcp_mm.datasets import make_coco_shapes_dataset
+    demo = importlib.import_module('tools.demo')
+    make_coco_shapes_dataset(str(tmp_path / 'coco'), 4, 2, size=64)
+    cfg = demo.detection_demo_config(
+        os.path.join(ROOT, 'configs', 'mask_rcnn_r50_gcpm.py'),
+        str(tmp_path / 'coco'), str(tmp_path / 'work'), size=64, epochs=1)
+    cfg.model.backbone.init_cfg = None
+    cfg.train_dataloader.batch_size = 2
+    cfg.train_cfg.val_interval = 2
+    cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    losses = runner.message_hub.get_scalar('train/loss').data[0]
+    assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))
+    assert isinstance(runner.optim_wrapper, CPUAmpOptimWrapper)
