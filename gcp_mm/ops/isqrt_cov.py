@@ -5,9 +5,10 @@ paper (README, "The iSQRT-COV op"). Each step is a
 ``torch.autograd.Function`` with a hand-written backward so that
 
 * the covariance never builds the dense M x M centring matrix ``I_hat``;
-* the first Newton-Schulz step, where ``Z = I``, costs one matmul forward
-  and two backward instead of the three and four of a naive loop;
-* adds and scalings are fused into in-place batched matmuls.
+* Newton-Schulz takes 12 matmuls forward and 20 backward at N = 5 (a naive
+  autograd loop: 14 and 26), see ``_SqrtmNewtonSchulz``;
+* adds and scalings are fused into batched matmuls, and backward reuses
+  its work buffers.
 
 Numerical conventions, shared by every function here:
 
