@@ -264,6 +264,7 @@ def convert_released_checkpoint(src: str,
     given value that disagrees with the checkpoint is an error.
     """
     from mmengine.config import Config
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
 
     import gcp_mm  # noqa: F401  registers the neck and head
@@ -277,7 +278,8 @@ def convert_released_checkpoint(src: str,
                 f'{src} holds a {found_arch} {found_head} model, not the '
                 f'requested {name} {given!r}')
     config = os.path.join(config_dir, f'{found_arch}_{found_head}_lrnorm.py')
-    model = MODELS.build(Config.fromfile(config).model)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(Config.fromfile(config).model)
     converted = convert_released_state_dict(state, model.state_dict(),
                                             found_arch, source=src)
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
