@@ -9,14 +9,11 @@ classification, COCO AP for detection. Several GPUs: tools/dist_test.sh.
 import argparse
 import json
 
-from mmengine.runner import Runner
-
 from gcp_mm.checkpoint import check_checkpoint_file
-from gcp_mm.engine import check_data_paths, check_gcp_model_config
 from gcp_mm.engine.runner_cli import (
     add_runner_arguments,
+    build_checked_runner,
     load_runner_config,
-    prepare_cpu_distributed,
 )
 
 
@@ -42,10 +39,7 @@ def main(argv=None):
     check_checkpoint_file(args.checkpoint)
     cfg = load_runner_config(args, args.work_dir)
     cfg.load_from = args.checkpoint
-    check_data_paths(cfg, ('test_dataloader', ))
-    check_gcp_model_config(cfg)
-    prepare_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = build_checked_runner(cfg, ('test_dataloader', ))
     metrics = runner.test()
     if runner.rank == 0:
         print(format_metrics(metrics))

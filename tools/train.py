@@ -10,13 +10,11 @@ import argparse
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
-from gcp_mm.engine import check_data_paths, check_gcp_model_config
 from gcp_mm.engine.runner_cli import (
     add_runner_arguments,
+    build_checked_runner,
     load_runner_config,
-    prepare_cpu_distributed,
 )
 
 
@@ -68,11 +66,7 @@ def main(argv=None):
     cfg = build_config(args)
     loaders = ('train_dataloader', 'val_dataloader') if cfg.get(
         'val_cfg') else ('train_dataloader', )
-    check_data_paths(cfg, loaders)
-    check_gcp_model_config(cfg)
-    prepare_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    build_checked_runner(cfg, loaders).train()
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 import argparse
 import os
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
@@ -46,3 +46,17 @@ def prepare_cpu_distributed(cfg: Config) -> None:
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(
             type='MMDistributedDataParallel', device_ids=None)
+
+
+def build_checked_runner(cfg: Config, data_loaders: Sequence[str]):
+    """mmengine's Runner, after the checks that turn late failures into
+    clear errors (data paths of ``data_loaders``, GCP model config) and the
+    CPU distributed set-up."""
+    from mmengine.runner import Runner
+
+    from .config_checks import check_gcp_model_config
+    from .data_paths import check_data_paths
+    check_data_paths(cfg, data_loaders)
+    check_gcp_model_config(cfg)
+    prepare_cpu_distributed(cfg)
+    return Runner.from_cfg(cfg)
