@@ -23,7 +23,7 @@ import pickle
 import re
 import zipfile
 from collections import OrderedDict
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 
@@ -216,6 +216,30 @@ def _map_key(arch: str, key: str) -> Optional[str]:
     raise CheckpointError(f'unknown arch {arch!r}; expected one of {ARCHS}')
 
 
+def check_state_dict_fits(state: Mapping[str, torch.Tensor],
+                          target: Mapping[str, torch.Tensor], model: str,
+                          source: str, unknown: Sequence[str] = ()) -> None:
+    """Raise ``CheckpointError`` listing every key of ``state`` that the
+    ``target`` state dict lacks (plus ``unknown``, already found so), every
+    key of ``target`` that ``state`` lacks, and every shape mismatch."""
+    unknown = list(unknown) + [k for k in state if k not in target]
+    missing = [k for k in target if k not in state]
+    mis_shaped = [
+        f'{k}: {tuple(v.shape)} in {source}, {tuple(target[k].shape)} in '
+        'the model' for k, v in state.items()
+        if k in target and tuple(v.shape) != tuple(target[k].shape)
+    ]
+    problems = [
+        f'{title} ({len(keys)}): ' + ', '.join(keys)
+        for title, keys in (('unknown keys', unknown), ('missing keys',
+                                                        missing),
+                            ('shape mismatches', mis_shaped)) if keys
+    ]
+    if problems:
+        raise CheckpointError(f'{source} does not fit {model}: ' +
+                              '; '.join(problems))
+
+
 def convert_released_state_dict(
         state: Mapping[str, torch.Tensor],
         target: Mapping[str, torch.Tensor],
@@ -234,20 +258,7 @@ def convert_released_state_dict(
             unknown.append(key if new_key is None else f'{key} -> {new_key}')
         else:
             converted[new_key] = value
-    missing = [k for k in target if k not in converted]
-    mis_shaped = [
-        f'{k}: {tuple(v.shape)} in {source}, {tuple(target[k].shape)} in '
-        'the model' for k, v in converted.items()
-        if tuple(v.shape) != tuple(target[k].shape)
-    ]
-    problems = []
-    for title, keys in (('unknown keys', unknown), ('missing keys', missing),
-                        ('shape mismatches', mis_shaped)):
-        if keys:
-            problems.append(f'{title} ({len(keys)}): ' + ', '.join(keys))
-    if problems:
-        raise CheckpointError(f'{source} does not fit {arch}: ' +
-                              '; '.join(problems))
+    check_state_dict_fits(converted, target, arch, source, unknown)
     return converted
 
 

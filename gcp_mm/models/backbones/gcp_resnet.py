@@ -8,7 +8,7 @@ from mmdet.models.backbones import ResNet
 from mmengine.logging import print_log
 from mmengine.registry import MODELS
 
-from gcp_mm.checkpoint import CheckpointError, load_checkpoint_file
+from gcp_mm.checkpoint import check_state_dict_fits, load_checkpoint_file
 
 # Keys of the GCP classification head, dropped for detection.
 _HEAD_PREFIXES = ('layer_reduce.', 'layer_reduce_bn.', 'fc.', 'neck.',
@@ -100,24 +100,8 @@ class GCPResNet(ResNet):
                 'model.backbone.init_cfg.checkpoint, e.g. --cfg-options '
                 'model.backbone.init_cfg.checkpoint=PATH')
         state, dropped = gcp_backbone_state_dict(path)
-        target = self.state_dict()
-        unknown = [k for k in state if k not in target]
-        missing = [k for k in target if k not in state]
-        mis_shaped = [
-            f'{k}: {tuple(v.shape)} vs {tuple(target[k].shape)}'
-            for k, v in state.items()
-            if k in target and v.shape != target[k].shape
-        ]
-        problems = [
-            f'{title} ({len(keys)}): {", ".join(keys)}'
-            for title, keys in (('unknown keys', unknown), ('missing keys',
-                                                            missing),
-                                ('shape mismatches', mis_shaped)) if keys
-        ]
-        if problems:
-            raise CheckpointError(
-                f'{path} does not fit GCPResNet(depth={self.depth}): ' +
-                '; '.join(problems))
+        check_state_dict_fits(state, self.state_dict(),
+                              f'GCPResNet(depth={self.depth})', path)
         self.load_state_dict(state, strict=True)
         print_log(
             f'GCPResNet-{self.variant}: loaded {len(state)} tensors from '
