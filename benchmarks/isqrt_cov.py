@@ -4,7 +4,7 @@ Compared with two independent implementations of the same math:
 
 * ``plain``: a straightforward autograd implementation (what one writes
   first: centring, matmuls in a loop that starts from Z = I);
-* ``reference``: the structure of the paper's released code (REFERENCE.md
+* ``reference``: the structure of the paper's released code (docs/reference.md
   section 1): hand-written autograd Functions, a dense B x M x M I_hat, every
   Y_k / Z_k stored, and a Python loop over the batch in backward.
 
@@ -27,30 +27,11 @@ import time
 
 import torch
 
-from gcp_mm.ops import isqrt_cov
-
-# ---------------------------------------------------------------- plain
-
-
-def plain_isqrt_cov(x, num_iters=5):
-    """Straightforward autograd iSQRT-COV (REFERENCE.md section 1)."""
-    batch, channels, height, width = x.shape
-    num_positions = height * width
-    feats = x.reshape(batch, channels, num_positions)
-    centred = feats - feats.mean(dim=2, keepdim=True)
-    cov = centred @ centred.transpose(1, 2) / num_positions
-    trace = cov.diagonal(dim1=1, dim2=2).sum(dim=1).view(batch, 1, 1)
-    a = cov / trace
-    eye = torch.eye(channels, dtype=x.dtype, device=x.device).expand_as(a)
-    y, z = a, eye
-    for _ in range(num_iters - 1):
-        t = 0.5 * (3 * eye - z @ y)
-        y, z = y @ t, t @ z
-    y = 0.5 * y @ (3 * eye - z @ y)
-    y = y * trace.sqrt()
-    rows, cols = torch.triu_indices(channels, channels, device=x.device)
-    return y[:, rows, cols]
-
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+from benchmarks.memory import peak_rss_growth  # noqa: E402
+from gcp_mm.ops import isqrt_cov  # noqa: E402
+from gcp_mm.testing import plain_isqrt_cov  # noqa: E402
 
 # ------------------------------------------------------------ reference
 
@@ -206,19 +187,7 @@ def _peak_memory_child(impl, batch, channels, side, dtype, device):
     # high-water mark of the resident set to the current resident set.
     _step(impl, _make_input(2, 4, 2, dtype, device),
           torch.ones(2, 10, dtype=dtype, device=device))
-    with open('/proc/self/clear_refs', 'w') as f:
-        f.write('5')
-    base = _proc_status_kib('VmRSS')
-    _step(impl, x, grad)
-    return (_proc_status_kib('VmHWM') - base) * 1024
-
-
-def _proc_status_kib(field):
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise RuntimeError(f'{field} not in /proc/self/status')
+    return peak_rss_growth(lambda: _step(impl, x, grad))
 
 
 def peak_memory(impl, batch, channels, side, dtype, device):

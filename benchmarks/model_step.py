@@ -23,7 +23,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
-from benchmarks.isqrt_cov import _proc_status_kib, plain_isqrt_cov  # noqa
+from benchmarks.memory import peak_rss_growth  # noqa: E402
+from gcp_mm.testing import plain_isqrt_cov  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -101,11 +102,7 @@ def child(head, batch, size):
     model, optim = build(head)
     data = make_batch(batch, size)
     model.train_step(make_batch(2, 64), optim)  # warm the libraries up
-    with open('/proc/self/clear_refs', 'w') as f:
-        f.write('5')
-    base = _proc_status_kib('VmRSS')
-    model.train_step(data, optim)
-    print((_proc_status_kib('VmHWM') - base) * 1024)
+    print(peak_rss_growth(lambda: model.train_step(data, optim)))
 
 
 def main():

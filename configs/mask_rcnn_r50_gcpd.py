@@ -1,17 +1,4 @@
-# Mask R-CNN R-50 FPN 1x on COCO with the GCP_D backbone: GCP
-# ImageNet weights, layer4 back at stride 2
-# (REFERENCE.md section 7). Convert the released weights first:
-#   python tools/convert_checkpoint.py <released>.pth.tar \
-#       checkpoints/resnet50_gcp.pth
-_base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
-custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)
-model = dict(
-    backbone=dict(
-        type='GCPResNet',
-        variant='D',
-        init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/resnet50_gcp.pth')))
-# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
-optim_wrapper = dict(type='FiniteCheckOptimWrapper')
-# lr 0.02 for 16 images (8 GPUs x 2), rescaled for other batch sizes
-auto_scale_lr = dict(enable=True, base_batch_size=16)
+# Mask R-CNN R-50 with the GCP_D backbone: the GCP ImageNet weights with
+# layer4 back at stride 2 (docs/reference.md section 7).
+_base_ = './mask_rcnn_r50_gcpm.py'
+model = dict(backbone=dict(variant='D'))

@@ -1,12 +1,11 @@
 import os
+import subprocess
 import sys
 
 import pytest
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:  # benchmarks/ holds the plain reference math
-    sys.path.insert(0, ROOT)
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +24,21 @@ def _isolated_default_scope():
     yield
     DefaultScope._instance_dict.clear()
     DefaultScope._instance_dict.update(before)
+
+
+@pytest.fixture
+def run_tool():
+    """Run ``tools/<name>`` as users do, in a fresh interpreter; returns the
+    CompletedProcess (asserting success unless ``check=False``)."""
+
+    def run(name, *args, check=True, timeout=900, env=None):
+        done = subprocess.run(
+            [sys.executable, os.path.join(ROOT, 'tools', name),
+             *map(str, args)], capture_output=True, text=True,
+            timeout=timeout, env=env)
+        if check:
+            assert done.returncode == 0, (done.stdout[-2000:] +
+                                          done.stderr[-4000:])
+        return done
+
+    return run

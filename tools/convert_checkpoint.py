@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from gcp_mm.checkpoint import (
+from gcp_mm.released_weights import (
     ARCHS,
     CheckpointError,
     convert_released_checkpoint,

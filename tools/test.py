@@ -1,29 +1,50 @@
 """Evaluate a checkpoint of a gcp-mm (mmpretrain or mmdet) config.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out M.json]
-        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--partial] [--cfg-options k=v ...]
 
 Prints every metric of the config's test evaluator: top-1 / top-5 for
 classification, COCO AP for detection. Several GPUs: tools/dist_test.sh.
+A checkpoint whose keys or shapes do not fit the model is refused.
 """
 import argparse
 import json
 
-from gcp_mm.checkpoint import check_checkpoint_file
-from gcp_mm.engine.runner_cli import (
-    add_runner_arguments,
-    build_checked_runner,
-    load_runner_config,
+from gcp_mm.apis import (
+    add_debug_argument,
+    build_runner,
+    check_checkpoint_fits,
+    exit_on_usage_error,
+    load_config,
 )
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description='Evaluate a checkpoint of a gcp-mm (mmpretrain or '
+        'mmdet) config and print its metrics.')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where the test logs go')
-    parser.add_argument('--out', help='write the metrics as JSON here')
-    add_runner_arguments(parser)
+    parser.add_argument('checkpoint', help='checkpoint file (converted or '
+                        'trained; released .pth.tar files need '
+                        'tools/convert_checkpoint.py first)')
+    parser.add_argument('--work-dir', help='where the test logs go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--out', help='also write the metrics as JSON here')
+    parser.add_argument(
+        '--partial', action='store_true',
+        help='load the checkpoint even if some keys or shapes do not fit '
+        'the model (the rest stays randomly initialised)')
+    parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
+                        help='override config entries, e.g. '
+                        'test_dataloader.dataset.data_root=data/imagenet; a '
+                        'key the config does not have is an error')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help='job launcher (set by dist_test.sh / '
+                        'slurm_test.sh)')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -33,13 +54,15 @@ def format_metrics(metrics: dict) -> str:
         v, float) else f'{names.get(k, k)}: {v}' for k, v in metrics.items())
 
 
+@exit_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
-    # fail early, naming the file, on a missing or unreadable checkpoint
-    check_checkpoint_file(args.checkpoint)
-    cfg = load_runner_config(args, args.work_dir)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
+    if not args.partial:
+        check_checkpoint_fits(cfg, args.checkpoint)
     cfg.load_from = args.checkpoint
-    runner = build_checked_runner(cfg, ('test_dataloader', ))
+    runner = build_runner(cfg, ['test_dataloader'])
     metrics = runner.test()
     if runner.rank == 0:
         print(format_metrics(metrics))

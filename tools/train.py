@@ -1,32 +1,36 @@
 """Train a gcp-mm (mmpretrain or mmdet) config with mmengine's Runner.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--auto-scale-lr] [--log-interval N] [--cfg-options k=v ...]
-        [--launcher {none,pytorch,slurm,mpi}]
+        [--auto-scale-lr] [--tensorboard] [--cfg-options k=v ...]
 
-Several GPUs or nodes: tools/dist_train.sh (torchrun).
+Several GPUs or nodes: tools/dist_train.sh (torchrun), tools/slurm_train.sh.
+Configuration and data mistakes end with one 'error:' line (exit status 2)
+before anything is built.
 """
 import argparse
 
-import torch
-from mmengine.config import Config
-
-from gcp_mm.engine.runner_cli import (
-    add_runner_arguments,
-    build_checked_runner,
-    load_runner_config,
+from gcp_mm.apis import (
+    add_debug_argument,
+    build_runner,
+    check_resume,
+    configure_training,
+    exit_on_usage_error,
+    load_config,
 )
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description='Train a gcp-mm (mmpretrain or mmdet) config with '
+        "mmengine's Runner.")
     parser.add_argument('config', help='config file')
     parser.add_argument('--work-dir', help='where logs and checkpoints go '
                         '(default: work_dirs/<config name>)')
     parser.add_argument(
         '--resume', nargs='?', const='auto', default=None, metavar='CKPT',
         help='resume from CKPT, or from the latest checkpoint of the work '
-        'dir when no CKPT is given')
+        'dir when no CKPT is given (with none there, training starts from '
+        'scratch, and says so)')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision: AmpOptimWrapper (fp16) on '
                         'CUDA, bfloat16 autocast on CPU')
@@ -34,39 +38,45 @@ def parse_args(argv=None):
         '--auto-scale-lr', action='store_true',
         help='scale the learning rate by (GPUs x batch) / the reference '
         'batch in auto_scale_lr.base_batch_size')
-    parser.add_argument('--log-interval', type=int,
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also write TensorBoard event files to '
+                        '<work-dir>/<timestamp>/vis_data')
+    parser.add_argument('--log-interval', type=int, metavar='N',
                         help='log every N iterations (CPU-sized runs)')
-    add_runner_arguments(parser)
+    parser.add_argument(
+        '--cfg-options', nargs='+', metavar='KEY=VALUE',
+        help='override config entries, e.g. train_cfg.max_epochs=10 or '
+        "visualizer.vis_backends=\"[dict(type='LocalVisBackend')]\"; a key "
+        'the config does not have is an error')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help='job launcher (set by dist_train.sh / '
+                        'slurm_train.sh)')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
-def build_config(args) -> Config:
-    cfg = load_runner_config(args, args.work_dir)
-    if args.amp and torch.cuda.is_available():
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    elif args.amp:  # mmengine's AmpOptimWrapper is CUDA-only
-        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
-    if args.auto_scale_lr:
-        if 'auto_scale_lr' not in cfg:
-            raise ValueError(f'{args.config} has no auto_scale_lr setting')
-        cfg.auto_scale_lr.enable = True
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
-    if args.log_interval:
-        cfg.default_hooks.logger.interval = args.log_interval
-    return cfg
-
-
+@exit_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
-    cfg = build_config(args)
-    loaders = ('train_dataloader', 'val_dataloader') if cfg.get(
-        'val_cfg') else ('train_dataloader', )
-    build_checked_runner(cfg, loaders).train()
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
+    configure_training(cfg, amp=args.amp, auto_scale_lr=args.auto_scale_lr,
+                       resume=args.resume, log_interval=args.log_interval,
+                       tensorboard=args.tensorboard)
+    if args.resume is not None:
+        latest = check_resume(cfg)
+        if latest is None:
+            print(f'--resume: no checkpoint in {cfg.work_dir} to resume '
+                  'from; training starts from scratch')
+        else:
+            print(f'--resume: resuming from {latest}')
+    loaders = ['train_dataloader']
+    if cfg.get('val_cfg') is not None:  # mmpretrain's dict() validates too
+        loaders.append('val_dataloader')
+    build_runner(cfg, loaders).train()
 
 
 if __name__ == '__main__':

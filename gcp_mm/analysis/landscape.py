@@ -1,5 +1,5 @@
 """Loss-landscape records of ``LandscapeHook`` and the paper's figure
-(REFERENCE.md section 5)."""
+(docs/reference.md section 5)."""
 import glob
 import json
 import os

@@ -40,9 +40,13 @@ def _float32_on_cpu(method):
 
 
 def enable_low_precision_cpu_inputs() -> None:
-    """Patch ``NMSop`` and ``RoIAlignFunction`` once (idempotent)."""
-    from mmcv.ops.nms import NMSop
-    from mmcv.ops.roi_align import RoIAlignFunction
+    """Patch ``NMSop`` and ``RoIAlignFunction`` once (idempotent); a no-op
+    where mmcv was built without its compiled ops."""
+    try:
+        from mmcv.ops.nms import NMSop
+        from mmcv.ops.roi_align import RoIAlignFunction
+    except ImportError:
+        return
     for function in (NMSop, RoIAlignFunction):
         for name in ('forward', 'backward'):
             method = getattr(function, name)

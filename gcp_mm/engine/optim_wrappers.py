@@ -5,6 +5,8 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
+from gcp_mm.compat import enable_low_precision_cpu_inputs
+
 
 @OPTIM_WRAPPERS.register_module()
 class FiniteCheckOptimWrapper(OptimWrapper):
@@ -46,11 +48,16 @@ class CPUAmpOptimWrapper(FiniteCheckOptimWrapper):
     """Mixed precision on the CPU: the forward runs under
     ``torch.autocast('cpu', dtype)`` (bfloat16 by default, which needs no
     loss scaling). mmengine's ``AmpOptimWrapper`` is CUDA-only. The
-    iSQRT-COV matrix functions stay in float32 inside autocast."""
+    iSQRT-COV matrix functions stay in float32 inside autocast.
+
+    mmcv's CPU ``nms`` / ``RoIAlign`` kernels have no low-precision
+    version, so building this wrapper lets them take bfloat16/float16
+    inputs (``gcp_mm.compat``); nothing is patched otherwise."""
 
     def __init__(self, *args, dtype: Union[str, torch.dtype] = 'bfloat16',
                  **kwargs):
         super().__init__(*args, **kwargs)
+        enable_low_precision_cpu_inputs()
         self.cast_dtype = getattr(torch, dtype) if isinstance(dtype,
                                                               str) else dtype
 

@@ -12,7 +12,7 @@ class PolyToEndLR(PolyLR):
     ``eta_min`` on its last step). With ``convert_to_iter_based=True`` and
     ``end`` = the number of epochs, this class gives the reference
     ShuffleNetV2 schedule ``lr_0 (1 - step / total_steps)`` exactly, for any
-    data set size (REFERENCE.md section 3).
+    data set size (docs/reference.md section 3).
     """
 
     def __init__(self, optimizer, *args, **kwargs):

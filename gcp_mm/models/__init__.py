@@ -1,5 +1,7 @@
-from .backbones import GCPResNet
+from . import backbones
+from .backbones import *  # noqa: F401,F403
 from .heads import DropoutLinearClsHead
 from .necks import GlobalCovariancePooling
 
-__all__ = ['GlobalCovariancePooling', 'DropoutLinearClsHead', 'GCPResNet']
+__all__ = ['GlobalCovariancePooling', 'DropoutLinearClsHead'
+           ] + backbones.__all__

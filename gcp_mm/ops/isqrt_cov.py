@@ -74,7 +74,8 @@ class _CovariancePool(torch.autograd.Function):
 
 
 class _SqrtmNewtonSchulz(torch.autograd.Function):
-    """Trace-normalised coupled Newton-Schulz square root, REFERENCE.md s.1.
+    """Trace-normalised coupled Newton-Schulz square root
+    (docs/reference.md section 1).
 
     With A = Sigma / tr(Sigma), Y_0 = A, Z_0 = I and for k < N
     ``T_k = (3I - Z_k Y_k) / 2, Y_{k+1} = Y_k T_k, Z_{k+1} = T_k Z_k``;

@@ -1,30 +1,101 @@
-"""Running an mmpretrain classifier over ImageNet-C / ImageNet-P data."""
-import os
+"""Running an mmpretrain classifier over robustness data: loading the
+model with its weights, batched prediction, progress lines. Inputs a user
+got wrong raise ``gcp_mm.apis.UsageError`` (one ``error:`` line in the
+tool), checked before any model is built."""
 import os.path as osp
 import sys
 import time
-from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
+from typing import Iterable, Tuple
 
 import numpy as np
 import torch
 
-from .data import corrupted_images, folder_images, list_class_images
-from .metrics import flip_probability, imagenet_c_summary, top5_distance
+from gcp_mm.apis.cli import UsageError
+
+
+def check_model_files(config: str, checkpoint: str) -> None:
+    """Fail before any model is built if the config or the checkpoint
+    file does not exist."""
+    if not osp.isfile(config):
+        raise UsageError(
+            f'config file not found: {config}; pass an mmpretrain config, '
+            'e.g. configs/imagenet/resnet50_gcp_lrnorm.py')
+    if not osp.isfile(checkpoint):
+        raise UsageError(
+            f'checkpoint file not found: {checkpoint}; pass the weights of '
+            "the config's model (a checkpoint of tools/train.py, one made "
+            'by tools/convert_checkpoint.py, or a released .pth.tar of the '
+            'paper as it is)')
+
+
+def check_image_folder(root: str, purpose: str) -> None:
+    """Fail unless ``root`` is a ``<class>/<image>`` folder with images;
+    ``purpose`` says what it is for."""
+    from .data import list_class_images
+    try:
+        list_class_images(root)
+    except FileNotFoundError as err:
+        raise UsageError(
+            f'{err}; pass a <class>/<image> folder {purpose}') from err
+
+
+def load_weights(model: torch.nn.Module, path: str,
+                 name: str = 'the model') -> None:
+    """Load a checkpoint into ``model``: read by
+    ``gcp_mm.checkpoint.load_checkpoint_file``, converted when released by
+    ``gcp_mm.released_weights``.
+
+    Accepted: our own checkpoints (mmengine training checkpoints, files of
+    tools/convert_checkpoint.py, bare state dicts), whose keys are the
+    model's (``backbone.``/``neck.``/``head.``), and the paper's released
+    files (a dict with a ``module.``-prefixed ``state_dict`` in torchvision
+    names), which are converted on the fly for the detected architecture.
+    Both ``torch.save`` formats are read (``load_checkpoint_file``; the
+    released files are legacy ones). Every unknown, missing or mis-shaped
+    key is reported (``gcp_mm.checkpoint.CheckpointError``).
+    """
+    from gcp_mm.checkpoint import check_state_dict_fits, load_checkpoint_file
+    from gcp_mm.released_weights import (
+        convert_released_state_dict,
+        detect_arch,
+        released_state_dict,
+    )
+    state = released_state_dict(load_checkpoint_file(path))
+    target = model.state_dict()
+    if any(key.split('.')[0] in ('backbone', 'neck', 'head')
+           for key in state):
+        check_state_dict_fits(state, target, name, path)
+    else:  # the paper's released format (torchvision names)
+        arch, _ = detect_arch(state)
+        state = convert_released_state_dict(state, target, arch, source=path)
+    model.load_state_dict(state, strict=True)
 
 
 def load_classifier(config: str, checkpoint: str, device: str = 'cpu'):
-    """The config's model with the checkpoint's weights, in eval mode."""
+    """The config's model, with the config's data preprocessor (as
+    mmengine's Runner builds it) and the checkpoint's weights
+    (``load_weights``), in eval mode. A checkpoint that cannot be read or
+    does not fit the model raises ``UsageError``."""
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
 
-    from gcp_mm.checkpoint import check_checkpoint_file
-    check_checkpoint_file(checkpoint)
+    from gcp_mm.checkpoint import CheckpointError
+
+    check_model_files(config, checkpoint)
     cfg = Config.fromfile(config)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    model_cfg = cfg.model.copy()
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmpretrain')):
+        model = MODELS.build(model_cfg)
+    try:
+        load_weights(model, checkpoint, f'the model of {config}')
+    except CheckpointError as err:
+        raise UsageError(
+            f'{err}; pass a checkpoint of the config\'s model (or the '
+            'config of the checkpoint\'s)') from err
     return model.to(device).eval()
 
 
@@ -59,7 +130,7 @@ def top1_error(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 class Progress:
-    """One line per pass with an ETA, for the 75 ImageNet-C passes."""
+    """One line per pass with an ETA (76 passes for ImageNet-C)."""
 
     def __init__(self, total: int, stream=None):
         self.total, self.done, self.start = total, 0, time.time()
@@ -72,97 +143,3 @@ class Progress:
         print(f'[{self.done}/{self.total}] {message}  '
               f'(elapsed {elapsed:.0f} s, eta {eta:.0f} s)',
               file=self.stream or sys.stdout, flush=True)
-
-
-def evaluate_imagenet_c(model,
-                        corruptions: Sequence[str],
-                        severities: Sequence[int],
-                        clean_root: str,
-                        imagenet_c_root: str = None,
-                        crop: int = 224,
-                        seed: int = 0,
-                        cache_root: str = None,
-                        batch_size: int = 32) -> Dict[str, object]:
-    """Top-1 errors per corruption and severity, the clean error, and the
-    CE / mCE summary (when all 15 benchmark corruptions are present).
-
-    With ``imagenet_c_root`` the released files are read
-    (``<root>/<corruption>/<severity>/<wnid>/*.JPEG``); otherwise the
-    corruptions are generated from ``clean_root`` on the fly."""
-    classes, _ = list_class_images(clean_root)
-    progress = Progress(len(corruptions) * len(severities) + 1)
-    errors = {}
-    clean = top1_error(*predict(model, folder_images(clean_root, classes,
-                                                     crop), batch_size))
-    progress.step(f'clean: top-1 error {100 * clean:.2f}%')
-    for corruption in corruptions:
-        errors[corruption] = []
-        for severity in severities:
-            if imagenet_c_root is not None:
-                folder = osp.join(imagenet_c_root, corruption, str(severity))
-                images: Iterator = folder_images(folder, classes)
-            else:
-                images = corrupted_images(clean_root, corruption, severity,
-                                          crop, seed, cache_root)
-            error = top1_error(*predict(model, images, batch_size))
-            errors[corruption].append(error)
-            progress.step(f'{corruption} s{severity}: top-1 error '
-                          f'{100 * error:.2f}%')
-    result = dict(errors={c: [100 * e for e in v] for c, v in errors.items()},
-                  clean_error=100 * clean, severities=list(severities))
-    if len(severities) == 5:
-        try:
-            result.update(imagenet_c_summary(errors, clean))
-        except ValueError as err:  # a subset of corruptions: no mCE
-            result['note'] = str(err)
-    return result
-
-
-def read_video(path: str) -> List[np.ndarray]:
-    """RGB frames of an ImageNet-P ``.mp4`` (OpenCV, no resizing)."""
-    import cv2
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'video not found: {path}')
-    capture = cv2.VideoCapture(path)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame[..., ::-1])
-    capture.release()
-    if not frames:
-        raise ValueError(f'could not decode any frame of {path}')
-    return frames
-
-
-def sequence_metrics(model, videos: Iterable[List[np.ndarray]], noise: bool,
-                     difficulty: int = 1,
-                     batch_size: int = 32) -> Tuple[float, float]:
-    """(flip probability, top-5 distance) over videos of RGB frames."""
-    predictions, rankings = [], []
-    for frames in videos:
-        scores, _ = predict(model, ((f, -1) for f in frames), batch_size)
-        order = np.argsort(-scores, axis=1, kind='stable')
-        predictions.append(order[:, 0])
-        rankings.append(order)
-    if not predictions:
-        raise ValueError('no videos to evaluate')
-    frames = {len(p) for p in predictions}
-    if len(frames) != 1:
-        raise ValueError(f'videos have different frame counts: {frames}')
-    return (flip_probability(np.stack(predictions), noise, difficulty),
-            top5_distance(np.stack(rankings), noise, difficulty))
-
-
-def imagenet_p_videos(root: str, perturbation: str,
-                      difficulty: int = 1) -> Iterator[List[np.ndarray]]:
-    """Frames of ``<root>/<perturbation>[_<d>]/<wnid>/*.mp4``."""
-    name = perturbation if difficulty == 1 else f'{perturbation}_{difficulty}'
-    folder = osp.join(root, name)
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'ImageNet-P folder not found: {folder}')
-    for wnid in sorted(os.listdir(folder)):
-        for video in sorted(os.listdir(osp.join(folder, wnid))):
-            if video.endswith('.mp4'):
-                yield read_video(osp.join(folder, wnid, video))

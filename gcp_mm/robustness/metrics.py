@@ -1,5 +1,5 @@
 """ImageNet-C / ImageNet-P metrics (Hendrycks & Dietterich, ICLR 2019), as
-defined in ROBUSTNESS.md.
+defined in docs/robustness.md.
 
 Errors are fractions in [0, 1]; the summary numbers are reported in % as
 the paper does.
@@ -13,14 +13,17 @@ BENCHMARK_CORRUPTIONS = (
     'glass_blur', 'motion_blur', 'zoom_blur', 'snow', 'frost', 'fog',
     'brightness', 'contrast', 'elastic_transform', 'pixelate',
     'jpeg_compression')
-EXTRA_CORRUPTIONS = ('speckle_noise', 'gaussian_blur', 'spatter', 'saturate')
 SEVERITIES = (1, 2, 3, 4, 5)
+# the 10 ImageNet-P test perturbations, the only ones evaluated
 TEST_PERTURBATIONS = ('gaussian_noise', 'shot_noise', 'motion_blur',
                       'zoom_blur', 'snow', 'brightness', 'translate',
                       'rotate', 'tilt', 'scale')
+DIFFICULTIES = (1, 2, 3)
 
 ALEXNET_CLEAN_ERROR = 0.4348
-# AlexNet top-1 error per corruption, severities 1..5 (ROBUSTNESS.md)
+# AlexNet top-1 error per corruption, severities 1..5 (docs/robustness.md):
+# the 15 benchmark corruptions and the 4 extra (validation) ones; these are
+# the corruptions that can be evaluated.
 ALEXNET_ERRORS = {
     'gaussian_noise': (0.69528, 0.82542, 0.93554, 0.98138, 0.99452),
     'shot_noise': (0.71224, 0.85108, 0.93574, 0.98182, 0.99146),
@@ -76,6 +79,13 @@ def imagenet_c_summary(errors: Mapping[str, Sequence[float]],
         relative_ce=rel,
         mce=float(np.mean([ce[c] for c in BENCHMARK_CORRUPTIONS])),
         relative_mce=float(np.mean([rel[c] for c in BENCHMARK_CORRUPTIONS])))
+
+
+def is_noise(perturbation: str) -> bool:
+    """Noise perturbations compare every frame with the clean frame 0 and
+    keep each difficulty in its own folder; the others compare consecutive
+    frames (docs/robustness.md)."""
+    return 'noise' in perturbation
 
 
 def _compared_pairs(num_frames: int, noise: bool, difficulty: int):

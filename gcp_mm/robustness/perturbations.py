@@ -1,4 +1,4 @@
-"""ImageNet-P style perturbation sequences for any image (ROBUSTNESS.md).
+"""ImageNet-P style perturbation sequences for any image (docs/robustness.md).
 
 Per-frame parameters follow the ImageNet-P generation: 31 frames (translate
 41); the affine perturbations act on the Resize(256) image before
@@ -12,13 +12,14 @@ Differences to the released videos, which users should know:
 * noise is drawn from a seeded numpy generator per video;
 * the affine perturbations fill the borders by reflection.
 """
-from typing import Callable, Dict, List
+from typing import Callable, List
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from .data import resize_center_crop, resize_short
+from .metrics import TEST_PERTURBATIONS
 
 NOISE_SIGMA = {1: 0.03, 2: 0.05, 3: 0.08}
 SHOT_LAMBDA = {1: 300, 2: 120, 3: 60}
@@ -145,11 +146,5 @@ def perturbation_sequence(image: Image.Image, perturbation: str,
             image256, crop, 31,
             lambda i, w, h: _tilt_matrix(i - 15, w, h), perspective=True)
     raise ValueError(f'unknown perturbation {perturbation!r}; expected one '
-                     f'of {", ".join(PERTURBATIONS)}')
+                     f'of {", ".join(TEST_PERTURBATIONS)}')
 
-
-PERTURBATIONS: Dict[str, bool] = {  # name: is a noise perturbation
-    'gaussian_noise': True, 'shot_noise': True, 'motion_blur': False,
-    'zoom_blur': False, 'snow': False, 'brightness': False,
-    'translate': False, 'rotate': False, 'tilt': False, 'scale': False
-}

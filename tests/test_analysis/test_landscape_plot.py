@@ -1,9 +1,9 @@
-import importlib
 import json
 import os
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 
 from gcp_mm.analysis import bands, find_records
@@ -32,15 +32,15 @@ def test_bands_are_min_and_max_over_step_sizes(tmp_path):
     np.testing.assert_allclose(low, [(1 + 1 + 11) / 3, 11, (11 + 21 + 21) / 3])
 
 
-def test_plot_tool_draws_two_runs(tmp_path, capsys):
+def test_plot_tool_draws_two_runs(tmp_path, run_tool):
     write_run(tmp_path / 'gap', 2.0)
     write_run(tmp_path / 'gcp', 1.0)
-    tool = importlib.import_module('tools.analysis.plot_landscape')
     out = tmp_path / 'fig.png'
-    tool.main([str(tmp_path / 'gap'), str(tmp_path / 'gcp'), '--out',
-               str(out), '--labels', 'GAP', 'GCP', '--smooth', '2'])
+    done = run_tool('analysis/plot_landscape.py', tmp_path / 'gap',
+                    tmp_path / 'gcp', '--out', out, '--labels', 'GAP', 'GCP',
+                    '--smooth', '2')
     assert out.read_bytes()[:4] == b'\x89PNG'
-    assert 'wrote' in capsys.readouterr().out
+    assert 'wrote' in done.stdout
 
 
 def test_missing_records_say_what_to_do(tmp_path):
@@ -67,3 +67,35 @@ def test_landscape_configs_use_paper_settings(arch, split, interval,
     from mmpretrain.registry import MODELS
     model = MODELS.build(cfg.model)
     assert split in dict(model.named_modules())
+
+
+def test_plot_tool_rejects_bad_smoothing(tmp_path, run_tool):
+    done = run_tool('analysis/plot_landscape.py', tmp_path, '--out',
+                    tmp_path / 'f.png', '--smooth', '0', check=False)
+    assert done.returncode == 2
+    assert '--smooth must be >= 1' in done.stderr
+
+
+def active_dropouts(model):
+    return [name for name, module in model.named_modules()
+            if isinstance(module, torch.nn.modules.dropout._DropoutNd)
+            and module.p > 0]
+
+
+@pytest.mark.parametrize('head', ['gap', 'gcp'])
+def test_mobilenet_v2_landscape_configs_have_no_dropout(head):
+    """The reference's MobileNetV2 landscape networks have no dropout
+    (docs/reference.md section 5); the ImageNet configs they derive from
+    do (Dropout(0.2)), and the landscape configs change only that."""
+    from mmpretrain.registry import MODELS
+
+    import gcp_mm  # noqa: F401
+    imagenet = Config.fromfile(os.path.join(
+        ROOT, 'configs', 'imagenet', f'mobilenet_v2_{head}_lrnorm.py'))
+    landscape = Config.fromfile(os.path.join(
+        ROOT, 'configs', 'landscape', f'mobilenet_v2_{head}_landscape.py'))
+    assert active_dropouts(MODELS.build(imagenet.model)) == ['head.dropout']
+    model = MODELS.build(landscape.model)
+    assert active_dropouts(model) == []
+    imagenet.model.head.dropout_rate = 0.0
+    assert landscape.model.to_dict() == imagenet.model.to_dict()

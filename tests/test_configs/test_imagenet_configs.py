@@ -1,5 +1,6 @@
 """Every ImageNet config builds the reference architecture and its learning
-rate follows the REFERENCE.md section 3 formula at every epoch/iteration."""
+rate follows the docs/reference.md section 3 formula at every epoch or
+iteration."""
 import copy
 import glob
 import math
@@ -41,7 +42,7 @@ def test_the_zoo_is_complete():
 
 
 def reference_lr(name, epoch, step=None, total_steps=None):
-    """REFERENCE.md section 3, written out independently."""
+    """docs/reference.md section 3, written out independently."""
     sched = name.rsplit('_', 1)[1]
     if name.startswith('resnet'):
         return {
@@ -145,7 +146,7 @@ def test_learning_rate_follows_reference_formula(name):
 
 
 def test_resnet_fast_schedules_start_above_base_lr():
-    # REFERENCE.md: the reference trained with 0.1233 / 0.1041 at epoch 0
+    # docs/reference.md: the reference trained with 0.1233 / 0.1041 at epoch 0
     assert simulate_lrs(load('resnet18_gcp_lrfast'), 1)[0][0] == \
         pytest.approx(0.12331, abs=1e-5)
     assert simulate_lrs(load('resnet18_gcp_lradju'), 1)[0][0] == \

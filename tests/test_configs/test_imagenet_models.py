@@ -1,10 +1,15 @@
 """Every ImageNet config builds its model, which runs forward, and has the
-reference architecture of REFERENCE.md section 2."""
+reference architecture and initialisation of docs/reference.md section 2
+(the reference networks are built independently in gcp_mm.testing)."""
+import math
+
 import pytest
 import torch
 from mmpretrain.registry import MODELS
 
 from gcp_mm.models import DropoutLinearClsHead, GlobalCovariancePooling
+from gcp_mm.released_weights import convert_released_state_dict
+from gcp_mm.testing import reference_net
 
 from .test_imagenet_configs import CONFIGS, load
 
@@ -28,13 +33,50 @@ def test_builds_and_runs_forward(name):
     assert torch.isfinite(logits).all()
 
 
-@pytest.mark.parametrize('name', CONFIGS)
-def test_every_config_builds_its_model(name):
-    cfg = load(name)
-    arch, head = name.split('_lr')[0].rsplit('_', 1)
-    expected_neck = ('GlobalCovariancePooling'
-                     if head.startswith('gcp') else 'GlobalAveragePooling')
-    assert cfg.model.neck.type == expected_neck
+@pytest.mark.parametrize('name', MODEL_CONFIGS)
+def test_schedules_share_the_model(name):
+    """The three schedules of an (arch, head) differ in their recipe only."""
+    prefix = name[:-len('lrnorm')]
+    models = [load(prefix + sched).model for sched in ('lrnorm', 'lrfast',
+                                                       'lradju')]
+    assert models[0] == models[1] == models[2]
+
+
+def _arch_head(name):
+    return name.split('_lr')[0].rsplit('_', 1)
+
+
+@pytest.mark.parametrize('name', MODEL_CONFIGS)
+def test_architecture_and_init_match_the_reference(name):
+    """Every tensor of the reference network has its counterpart of the
+    same shape (through the released-key mapping), and every parameter is
+    drawn as the reference draws it: constants equal, random tensors with
+    the same mean and standard deviation and the same distribution family
+    (uniform: max|w| about sqrt(3) std; normal: about 3 std and more)."""
+    arch, head = _arch_head(name)
+    model = build(name)
+    ours = model.state_dict()
+    reference = reference_net(arch, head, randomize=False).net
+    theirs = convert_released_state_dict(reference.state_dict(), ours, arch)
+    params = {n for n, _ in model.named_parameters()}
+    for key in sorted(params):
+        mine, ref = ours[key].double(), theirs[key].double()
+        if torch.all(ref == ref.flatten()[0]):
+            assert torch.equal(mine, ref), key
+            continue
+        n = ref.numel()
+        std_mine, std_ref = mine.std().item(), ref.std().item()
+        tolerance = 6 / math.sqrt(2 * n) + 0.02
+        assert abs(std_mine / std_ref - 1) < tolerance, (
+            f'{key}: std {std_mine:.4g}, reference {std_ref:.4g}')
+        assert abs(mine.mean().item() - ref.mean().item()) < \
+            6 * std_ref / math.sqrt(n), key
+        if n >= 1000:
+            uniform = [t.abs().max().item() / t.std().item() < 2.2
+                       for t in (mine, ref)]
+            assert uniform[0] == uniform[1], (
+                f'{key}: {"uniform" if uniform[0] else "normal"} draw, '
+                f'reference {"uniform" if uniform[1] else "normal"}')
 
 
 @pytest.mark.parametrize('depth,channels', [(18, 512), (50, 2048)])

@@ -1,13 +1,14 @@
 """DDP through torchrun with 2 CPU processes (gloo): a GCP classifier and
 a GCP_M Faster R-CNN train a few iterations and both ranks end with
 identical parameters."""
-import importlib
 import os
 import socket
 import subprocess
 import sys
 
 import torch
+
+from gcp_mm import demo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -75,7 +76,6 @@ def run_two_ranks(cfg, tmp_path):
 
 def test_gcp_classifier_ranks_agree(tmp_path):
     from gcp_mm.datasets import make_color_texture_dataset
-    demo = importlib.import_module('tools.demo')
     make_color_texture_dataset(str(tmp_path / 'data'), 2, 1, size=32)
     cfg = demo.demo_config(demo.CONFIG.format(head='gcp'),
                            str(tmp_path / 'data'), str(tmp_path / 'work'),
@@ -87,7 +87,6 @@ def test_gcp_classifier_ranks_agree(tmp_path):
 
 def test_gcpm_faster_rcnn_ranks_agree(tmp_path):
     from gcp_mm.datasets import make_coco_shapes_dataset
-    demo = importlib.import_module('tools.demo')
     make_coco_shapes_dataset(str(tmp_path / 'coco'), num_train=4, num_val=2,
                              size=64)
     cfg = demo.detection_demo_config(

@@ -1,6 +1,6 @@
 """LandscapeHook: values against an independent computation, and no side
-effects on training (REFERENCE.md section 5)."""
-import importlib
+effects on training, under DDP and with TensorBoard (docs/reference.md
+section 5)."""
 import json
 import math
 import os
@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
+from gcp_mm import demo
 from gcp_mm.engine import LandscapeHook, measure_landscape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -99,12 +100,7 @@ def test_bad_arguments():
         LandscapeHook(interval=0)
 
 
-def load_demo():
-    return importlib.import_module('tools.demo')
-
-
 def train_tiny(data_root, work_dir, with_hook):
-    demo = load_demo()
     cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), data_root,
                            work_dir, size=32, epochs=2)
     cfg.train_dataloader.batch_size = 4
@@ -136,6 +132,7 @@ def test_training_is_bit_identical_with_and_without_hook(tmp_path):
     with open(os.path.join(hooked.log_dir, 'landscape.jsonl')) as f:
         records = [json.loads(line) for line in f]
     assert [r['iter'] for r in records] == [0, 2]  # 4 iterations in all
+    assert [r['step'] for r in records] == [1, 3]  # mmengine's log steps
     assert all(len(r['loss']) == len(r['grad_diff']) == 3 for r in records)
     assert records[0]['eta'] == pytest.approx([0.1, 2.55, 5.0])
     with open(os.path.join(hooked.log_dir, 'vis_data',
@@ -171,14 +168,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def test_under_ddp_two_cpu_processes_measure_on_rank_0(tmp_path):
+def test_under_ddp_two_cpu_processes_rank_0_writes(tmp_path):
     """tools/train.py --launcher pytorch (gloo on CPU), hook every iteration:
-    both ranks train, rank 0 alone writes the measurements."""
+    both ranks train and measure (collectives), rank 0 alone writes."""
     import subprocess
     import sys
 
     from gcp_mm.datasets import make_color_texture_dataset
-    demo = load_demo()
     data_root = str(tmp_path / 'data')
     make_color_texture_dataset(data_root, 2, 1, size=32)
     work_dir = tmp_path / 'work'
@@ -199,3 +195,199 @@ def test_under_ddp_two_cpu_processes_measure_on_rank_0(tmp_path):
     assert len(records) == 1
     lines = records[0].read_text().splitlines()
     assert [json.loads(line)['iter'] for line in lines] == [0, 1]
+
+
+# --- DDP: two gloo processes against a single-process DataParallel-style
+# computation (docs/reference.md section 5) ---------------------------------
+
+DDP_BATCH_SIZES = (3, 5)  # unequal local batches: the n_r / N weights matter
+DDP_ETAS = (0.0, 0.1, 2.5, 5.0)
+
+
+def ddp_rank_setup(rank):
+    """The float64 model (the same weights on every rank) and the local
+    batch of ``rank``."""
+    torch.manual_seed(7)
+    model = TinyNet().double()
+    gen = torch.Generator().manual_seed(100 + rank)
+    size = DDP_BATCH_SIZES[rank]
+    return model, dict(
+        inputs=torch.randn(size, 3, 6, 6, generator=gen,
+                           dtype=torch.float64),
+        labels=torch.randint(0, 3, (size, ), generator=gen))
+
+
+def dropout_seed(rank):
+    return 1000 + rank
+
+
+# Run by torchrun in each of 2 processes: the hook on a minimal runner whose
+# model is wrapped in DDP, at a measured and at a skipped iteration, then
+# measure_landscape directly; every rank dumps what it saw.
+DDP_SCRIPT = '''
+import importlib.util
+import json
+import os
+import sys
+from types import SimpleNamespace
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.model import MMDistributedDataParallel
+from mmengine.optim import OptimWrapper
+
+from gcp_mm.engine import LandscapeHook, measure_landscape
+
+test_file, out_dir = sys.argv[1:3]
+spec = importlib.util.spec_from_file_location('landscape_tests', test_file)
+tests = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(tests)
+
+torch_dist.init_process_group('gloo')
+rank = torch_dist.get_rank()
+model, data = tests.ddp_rank_setup(rank)
+scalars = []
+
+
+class Visualizer:
+
+    def add_scalars(self, values, step):
+        scalars.append(dict(values, step=step))
+
+
+runner = SimpleNamespace(
+    iter=4, epoch=1, rank=rank, log_dir=out_dir, visualizer=Visualizer(),
+    model=MMDistributedDataParallel(module=model),
+    optim_wrapper=OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+etas = list(tests.DDP_ETAS)
+hook = LandscapeHook(interval=2, split_module='stem',
+                     step_range=(etas[0], etas[-1]), num_steps=len(etas))
+hook.step_sizes = etas  # the test's step sizes exactly
+torch.manual_seed(tests.dropout_seed(rank))
+hook.before_train_iter(runner, 4, data)
+runner.iter = 5  # not measured: no collective, no record
+hook.before_train_iter(runner, 5, data)
+losses, diffs = measure_landscape(model, data, 'stem', etas)
+with open(os.path.join(out_dir, f'rank{rank}.json'), 'w') as f:
+    json.dump(dict(loss=losses, grad_diff=diffs, scalars=scalars), f)
+torch_dist.destroy_process_group()
+'''
+
+
+def dataparallel_reference(etas):
+    """What the reference measures with DataParallel over the two local
+    batches, written out in one process: per-chunk BN statistics (the stem
+    and the body run on each chunk), the loss the mean over the
+    concatenated batch, g = dL/dX of the concatenated X, and the norm over
+    the whole batch tensor."""
+    setups = [ddp_rank_setup(rank) for rank in (0, 1)]
+    model = setups[0][0]
+    model.train()
+    labels = torch.cat([data['labels'] for _, data in setups])
+    xs = [model.stem(data['inputs']).detach().requires_grad_()
+          for _, data in setups]
+
+    def loss_at(chunks):
+        logits = []
+        for rank, x in enumerate(chunks):
+            torch.manual_seed(dropout_seed(rank))  # that rank's masks
+            logits.append(model.body(x))
+        return F.cross_entropy(torch.cat(logits), labels)
+
+    g = torch.autograd.grad(loss_at(xs), xs)
+    losses, diffs = [], []
+    for eta in etas:
+        shifted = [(x.detach() + eta * gx).requires_grad_()
+                   for x, gx in zip(xs, g)]
+        value = loss_at(shifted)
+        grad = torch.autograd.grad(value, shifted)
+        losses.append(value.item())
+        diffs.append(torch.cat([(a - b).flatten()
+                                for a, b in zip(grad, g)]).norm().item())
+    return losses, diffs
+
+
+def test_ddp_measures_the_global_batch(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / 'ddp_landscape.py'
+    script.write_text(DDP_SCRIPT)
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join(
+        [ROOT, os.environ.get('PYTHONPATH', '')]))
+    done = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+         '2', '--master_port', str(free_port()), str(script),
+         os.path.abspath(__file__), str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f'rank{r}.json').read_text())
+             for r in (0, 1)]
+    record, = [json.loads(line) for line in
+               (tmp_path / 'landscape.jsonl').read_text().splitlines()]
+    assert record['iter'] == 4 and record['step'] == 5
+    assert record['eta'] == list(DDP_ETAS)
+
+    losses, diffs = dataparallel_reference(DDP_ETAS)
+    assert record['loss'] == pytest.approx(losses, rel=1e-12)
+    assert record['grad_diff'][0] == pytest.approx(0, abs=1e-12)  # eta 0
+    assert record['grad_diff'][1:] == pytest.approx(diffs[1:], rel=1e-10)
+    # every rank returns the global values; rank 0 alone logs them
+    for rank in ranks:
+        assert rank['loss'] == pytest.approx(losses, rel=1e-12)
+        assert rank['grad_diff'][1:] == pytest.approx(diffs[1:], rel=1e-10)
+    assert ranks[1]['scalars'] == []
+    scalar, = ranks[0]['scalars']
+    assert scalar['step'] == 5
+    assert scalar['landscape/loss_max'] == pytest.approx(max(losses))
+    assert scalar['landscape/grad_diff_max'] == pytest.approx(max(diffs))
+
+
+# --- TensorBoard: landscape scalars at the training loss's steps ----------
+
+def test_tensorboard_steps_match_the_training_loss(tmp_path, run_tool):
+    """tools/train.py --tensorboard (the README's switch); the
+    landscape of iteration i is at the step of iteration i's loss: at eta 0
+    the measured loss is that training loss (same batch, weights, BN
+    statistics and RNG state)."""
+    # tensorboard is a requirement (TensorboardVisBackend needs it)
+    from tensorboard.backend.event_processing.event_accumulator import (
+        EventAccumulator,
+    )
+
+    from gcp_mm.datasets import make_color_texture_dataset
+    data_root = str(tmp_path / 'data')
+    make_color_texture_dataset(data_root, 1, 1, size=32)
+    work_dir = tmp_path / 'work'
+    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), data_root,
+                           str(work_dir), size=32, epochs=2)
+    cfg.train_dataloader.batch_size = 4  # 4 iterations in all
+    cfg.model.head.init_cfg = dict(type='Normal', layer='Linear', std=0.01)
+    cfg.custom_hooks = [
+        dict(type='LandscapeHook', interval=2, num_steps=3,
+             step_range=(0.0, 5.0))
+    ]
+    cfg.log_processor = dict(window_size=1)  # each iteration's own loss
+    cfg.train_cfg.val_interval = 10  # no validation
+    cfg_file = str(tmp_path / 'tb.py')
+    cfg.dump(cfg_file)
+    run_tool('train.py', cfg_file, '--log-interval', '1', '--tensorboard')
+
+    events, = work_dir.glob('*/vis_data/events.out.tfevents.*')
+    acc = EventAccumulator(str(events.parent))
+    acc.Reload()
+    loss = {e.step: e.value for e in acc.Scalars('loss')}
+    assert sorted(loss) == [1, 2, 3, 4]
+    records = [json.loads(line) for line in
+               next(work_dir.glob('*/landscape.jsonl')).read_text()
+               .splitlines()]
+    assert [r['iter'] for r in records] == [0, 2]
+    for tag in ('loss_min', 'loss_max', 'grad_diff_min', 'grad_diff_max'):
+        steps = [e.step for e in acc.Scalars(f'landscape/{tag}')]
+        assert steps == [1, 3], tag
+    for record in records:
+        assert record['eta'][0] == 0
+        assert loss[record['step']] == pytest.approx(record['loss'][0],
+                                                     rel=1e-5)
+    maxima = {e.step: e.value for e in acc.Scalars('landscape/loss_max')}
+    assert maxima == {r['step']: pytest.approx(max(r['loss']), rel=1e-5)
+                      for r in records}

@@ -1,6 +1,5 @@
 """NaN never passes silently into the weights; mixed precision on CPU."""
 import copy
-import importlib
 import os
 
 import pytest
@@ -35,8 +34,8 @@ def test_non_finite_gradient_raises_before_the_step():
 
 
 def gcp_classifier_runner(tmp_path, **optim_overrides):
+    from gcp_mm import demo
     from gcp_mm.datasets import make_color_texture_dataset
-    demo = importlib.import_module('tools.demo')
     make_color_texture_dataset(str(tmp_path / 'data'), 1, 1, size=32)
     cfg = demo.demo_config(demo.CONFIG.format(head='gcp'),
                            str(tmp_path / 'data'), str(tmp_path / 'work'),
@@ -77,13 +76,9 @@ def test_degenerate_batches_in_gcp_training(tmp_path):
 
 
 def test_cpu_amp_trains_gcp_classifier_with_finite_losses(tmp_path):
-    train = importlib.import_module('tools.train')
-    runner = gcp_classifier_runner(tmp_path)
-    cfg = runner.cfg
-    cfg_file = str(tmp_path / 'amp.py')
-    cfg.dump(cfg_file)
-    args = train.parse_args([cfg_file, '--amp'])
-    amp_cfg = train.build_config(args)
+    from gcp_mm.apis import configure_training
+    amp_cfg = gcp_classifier_runner(tmp_path).cfg
+    configure_training(amp_cfg, amp=True)  # what tools/train.py --amp does
     assert amp_cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
     amp_runner = Runner.from_cfg(amp_cfg)
     amp_runner.train()
@@ -93,8 +88,8 @@ def test_cpu_amp_trains_gcp_classifier_with_finite_losses(tmp_path):
 
 
 def test_cpu_amp_trains_gcpm_mask_rcnn_with_finite_losses(tmp_path):
+    from gcp_mm import demo
     from gcp_mm.datasets import make_coco_shapes_dataset
-    demo = importlib.import_module('tools.demo')
     make_coco_shapes_dataset(str(tmp_path / 'coco'), 4, 2, size=64)
     cfg = demo.detection_demo_config(
         os.path.join(ROOT, 'configs', 'mask_rcnn_r50_gcpm.py'),

@@ -1,14 +1,14 @@
-"""iSQRT-COV against independent math (REFERENCE.md section 1)."""
+"""iSQRT-COV against independent math (docs/reference.md section 1)."""
 import pytest
 import torch
 
-from benchmarks.isqrt_cov import plain_isqrt_cov
 from gcp_mm.ops import (
     covariance_pool,
     isqrt_cov,
     sqrtm_newton_schulz,
     triu_vector,
 )
+from gcp_mm.testing import plain_isqrt_cov
 
 f64 = torch.float64
 
@@ -61,7 +61,7 @@ def test_isqrt_cov_converges_to_eigendecomposition_root():
 
 @pytest.mark.parametrize('num_iters', [1, 2, 3, 5])
 def test_sqrtm_equals_newton_schulz_recursion(num_iters):
-    """Hand-written recursion of REFERENCE.md section 1 with explicit I."""
+    """Hand-written recursion of docs/reference.md section 1, explicit I."""
     spd, _, _ = well_conditioned_spd()
     trace = spd.diagonal(dim1=1, dim2=2).sum(1).view(-1, 1, 1)
     a = spd / trace

@@ -1,4 +1,4 @@
-"""Robustness metrics against hand-computed cases (ROBUSTNESS.md)."""
+"""Robustness metrics against hand-computed cases (docs/robustness.md)."""
 import numpy as np
 import pytest
 
@@ -9,12 +9,13 @@ from gcp_mm.robustness.metrics import (
     corruption_error,
     flip_probability,
     imagenet_c_summary,
+    is_noise,
     relative_corruption_error,
     top5_distance,
     top5_distance_pair,
 )
 
-# the 'avg' column of ROBUSTNESS.md, typed separately from the table
+# the 'avg' column of docs/robustness.md, typed separately from the table
 ALEXNET_AVG = dict(
     gaussian_noise=0.886428, shot_noise=0.894468, impulse_noise=0.922640,
     defocus_blur=0.819880, glass_blur=0.826268, motion_blur=0.785948,
@@ -73,6 +74,16 @@ def test_flip_probability_consecutive_and_noise_rule():
     # difficulty 2: subsequences [1, 2, 1] and [1, 2] -> 3 flips of 3
     assert flip_probability(preds, noise=False, difficulty=2) == \
         pytest.approx(1.0)
+    # difficulty 3: [1, 2, 1] (frames 0, 3, 6), [1, 1], [2, 2] -> 2 of 4;
+    # consecutive: 1-1, 1-2, 2-2, 2-1, 1-2, 2-1 -> 4 of 6
+    preds = np.array([[1, 1, 2, 2, 1, 2, 1]])
+    assert flip_probability(preds, noise=False, difficulty=3) == \
+        pytest.approx(0.5)
+    assert flip_probability(preds, noise=False) == pytest.approx(4 / 6)
+    # noise ignores the difficulty (it is in the data): 1 vs 1, 2, 2, 1,
+    # 2, 1 -> 3 of 6
+    assert flip_probability(preds, noise=True, difficulty=3) == \
+        pytest.approx(0.5)
     # averaged over videos
     two = np.array([[0, 0, 0], [0, 1, 1]])
     assert flip_probability(two, noise=False) == pytest.approx(0.25)
@@ -90,3 +101,9 @@ def test_top5_distance_by_hand():
     # consecutive: 2 then 2; against frame 0: 2 then 0
     assert top5_distance(rankings, noise=False) == pytest.approx(2.0)
     assert top5_distance(rankings, noise=True) == pytest.approx(1.0)
+
+
+def test_noise_rule_is_the_name():
+    assert [p for p in ('gaussian_noise', 'shot_noise', 'speckle_noise',
+                        'motion_blur', 'rotate') if is_noise(p)] == [
+                            'gaussian_noise', 'shot_noise', 'speckle_noise']

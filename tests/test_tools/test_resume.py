@@ -2,17 +2,15 @@
 an uninterrupted run (bit-identical on CPU), on torch 2.14's weights_only
 loading."""
 import glob
-import importlib
 
 import torch
 
+from gcp_mm import demo
 from gcp_mm.checkpoint import load_checkpoint_file
 
 
-def test_resume_is_bit_identical(tmp_path):
+def test_resume_is_bit_identical(tmp_path, run_tool):
     from gcp_mm.datasets import make_color_texture_dataset
-    demo = importlib.import_module('tools.demo')
-    train = importlib.import_module('tools.train')
     data_root = str(tmp_path / 'data')
     make_color_texture_dataset(data_root, 2, 1, size=32)
     cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), data_root,
@@ -26,10 +24,11 @@ def test_resume_is_bit_identical(tmp_path):
     cfg.dump(cfg_file)
 
     full, parts = str(tmp_path / 'full'), str(tmp_path / 'parts')
-    train.main([cfg_file, '--work-dir', full])
-    train.main([cfg_file, '--work-dir', parts, '--cfg-options',
-                'train_cfg.max_epochs=1'])
-    train.main([cfg_file, '--work-dir', parts, '--resume'])
+    run_tool('train.py', cfg_file, '--work-dir', full)
+    run_tool('train.py', cfg_file, '--work-dir', parts, '--cfg-options',
+             'train_cfg.max_epochs=1')
+    resumed = run_tool('train.py', cfg_file, '--work-dir', parts, '--resume')
+    assert f'--resume: resuming from {parts}/epoch_1.pth' in resumed.stdout
     # the last run really resumed (an uninterrupted run from scratch would
     # give the same weights too)
     logs = sorted(glob.glob(f'{parts}/*/*.log'))

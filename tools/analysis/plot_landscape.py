@@ -1,5 +1,5 @@
 """Plot the loss landscape and gradient predictiveness recorded by
-``LandscapeHook`` (the GCP paper's figure, REFERENCE.md section 5).
+``LandscapeHook`` (the GCP paper's figure, docs/reference.md section 5).
 
     python tools/analysis/plot_landscape.py RUN_DIR [RUN_DIR ...] \\
         --out fig.png [--labels GAP GCP] [--smooth N]
@@ -15,19 +15,35 @@ import os.path as osp
 from gcp_mm.analysis.landscape import plot
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        'run_dirs', nargs='+', metavar='RUN_DIR',
+        help='work dir or log dir of a training run with LandscapeHook '
+        '(the newest landscape.jsonl below it is read)')
+    parser.add_argument('--out', required=True,
+                        help='PNG file to write (folders are created)')
+    parser.add_argument('--labels', nargs='+', metavar='LABEL',
+                        help='legend labels, one per RUN_DIR (default: '
+                        'the RUN_DIR folder names)')
+    parser.add_argument('--smooth', type=int, default=1, metavar='N',
+                        help='moving-average window over measurements '
+                        '(default: 1, no smoothing)')
+    return parser
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('run_dirs', nargs='+')
-    parser.add_argument('--out', required=True, help='PNG to write')
-    parser.add_argument('--labels', nargs='+',
-                        help='legend labels (default: run dir names)')
-    parser.add_argument('--smooth', type=int, default=1,
-                        help='moving-average window over measurements')
+    parser = build_parser()
     args = parser.parse_args(argv)
+    if args.smooth < 1:
+        parser.error(f'--smooth must be >= 1, got {args.smooth}')
     labels = args.labels or [osp.basename(osp.normpath(d))
                              for d in args.run_dirs]
     if len(labels) != len(args.run_dirs):
-        parser.error('give one label per run dir')
+        parser.error(f'give one label per run dir: {len(labels)} labels '
+                     f'for {len(args.run_dirs)} run dirs')
     plot(args.run_dirs, labels, args.out, args.smooth)
     print(f'wrote {args.out}')
 

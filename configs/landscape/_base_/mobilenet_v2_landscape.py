@@ -1,5 +1,5 @@
-# The paper's MobileNetV2 measurement (REFERENCE.md section 5): split after
-# the first ConvBNReLU6, every 1000 iterations, 50 step sizes in
+# The paper's MobileNetV2 measurement (docs/reference.md section 5): split
+# after the first ConvBNReLU6, every 1000 iterations, 50 step sizes in
 # [0.045, 1.5].
 custom_hooks = [
     dict(

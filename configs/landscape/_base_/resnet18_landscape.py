@@ -1,5 +1,5 @@
-# The paper's ResNet-18 measurement (REFERENCE.md section 5): split at the
-# stem output, every 500 iterations, 50 step sizes in [0.1, 75].
+# The paper's ResNet-18 measurement (docs/reference.md section 5): split
+# at the stem output, every 500 iterations, 50 step sizes in [0.1, 75].
 custom_hooks = [
     dict(
         type='LandscapeHook',

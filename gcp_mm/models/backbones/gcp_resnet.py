@@ -1,6 +1,5 @@
 import os
-from collections import OrderedDict
-from typing import Dict, Tuple
+from typing import Tuple
 
 import torch
 import torch.nn as nn
@@ -8,44 +7,17 @@ from mmdet.models.backbones import ResNet
 from mmengine.logging import print_log
 from mmengine.registry import MODELS
 
-from gcp_mm.checkpoint import check_state_dict_fits, load_checkpoint_file
-
-# Keys of the GCP classification head, dropped for detection.
-_HEAD_PREFIXES = ('layer_reduce.', 'layer_reduce_bn.', 'fc.', 'neck.',
-                  'head.')
-
-
-def gcp_backbone_state_dict(path: str) -> Tuple[Dict[str, torch.Tensor],
-                                                 list]:
-    """Backbone weights of a GCP (or GAP) ImageNet ResNet checkpoint.
-
-    Reads our converted mmpretrain checkpoints (``backbone.*``, ``neck.*``,
-    ``head.*``) and the paper's released ``.pth.tar`` files (``module.`` +
-    torchvision names, ``layer_reduce*``, ``fc``). Returns the backbone
-    state dict in mmdet ResNet names (which are torchvision's) and the list
-    of dropped head keys.
-    """
-    checkpoint = load_checkpoint_file(path)
-    state = checkpoint.get('state_dict', checkpoint)
-    backbone, dropped = OrderedDict(), []
-    for key, value in state.items():
-        for prefix in ('module.', 'backbone.'):
-            if key.startswith(prefix):
-                key = key[len(prefix):]
-        if key.startswith(_HEAD_PREFIXES):
-            dropped.append(key)
-        else:
-            backbone[key] = value
-    return backbone, dropped
+from gcp_mm.checkpoint import check_state_dict_fits
+from gcp_mm.released_weights import backbone_state_dict
 
 
 @MODELS.register_module()
 class GCPResNet(ResNet):
     """mmdet ResNet initialised from a GCP-pretrained ImageNet model.
 
-    GCP classification networks run their last stage at stride 1 (REFERENCE
-    .md section 2) while FPN expects C5 at stride 32. Two readings
-    (section 7):
+    GCP classification networks run their last stage at stride 1
+    (docs/reference.md section 2) while FPN expects C5 at stride 32. Two
+    readings (section 7):
 
     * ``variant='D'``: the pretrained weights with the last-stage
       downsampling restored (stride 2 in the first block of layer4, as in a
@@ -99,7 +71,7 @@ class GCPResNet(ResNet):
                 '(or train them with configs/imagenet) and set '
                 'model.backbone.init_cfg.checkpoint, e.g. --cfg-options '
                 'model.backbone.init_cfg.checkpoint=PATH')
-        state, dropped = gcp_backbone_state_dict(path)
+        state, dropped = backbone_state_dict(path)
         check_state_dict_fits(state, self.state_dict(),
                               f'GCPResNet(depth={self.depth})', path)
         self.load_state_dict(state, strict=True)

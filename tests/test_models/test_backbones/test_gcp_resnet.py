@@ -1,17 +1,17 @@
 """GCPResNet (GCP_D / GCP_M) against torchvision ResNets carrying the same
-weights (REFERENCE.md section 7)."""
+weights (docs/reference.md section 7)."""
 import os
 from unittest import mock
 
 import pytest
 import torch
 import torch.nn.functional as F
-import torchvision
 from mmdet.registry import MODELS
 
 import gcp_mm  # noqa: F401
 from gcp_mm.checkpoint import CheckpointError
 from gcp_mm.models import GCPResNet
+from gcp_mm.testing import reference_net, save_released
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -26,29 +26,9 @@ def torchvision_stages(net, x):
     return outs
 
 
-def gcp_reference(depth=50, seed=0):
+def gcp_reference(depth):
     """A torchvision ResNet with the GCP head, last stage at stride 1."""
-    torch.manual_seed(seed)
-    net = getattr(torchvision.models, f'resnet{depth}')()
-    block = net.layer4[0]
-    (block.conv2 if depth >= 50 else block.conv1).stride = (1, 1)
-    block.downsample[0].stride = (1, 1)
-    channels = net.fc.in_features
-    net.layer_reduce = torch.nn.Conv2d(channels, 256, 1, bias=False)
-    net.layer_reduce_bn = torch.nn.BatchNorm2d(256)
-    net.fc = torch.nn.Linear(32896, 1000)
-    with torch.no_grad():
-        for name, t in net.state_dict().items():
-            if name.endswith('running_var'):
-                t.uniform_(0.5, 1.5)
-            elif name.endswith('running_mean'):
-                t.normal_(0, 0.1)
-    return net.eval()
-
-
-def save_released(net, path):
-    torch.save(dict(state_dict={'module.' + k: v
-                                for k, v in net.state_dict().items()}), path)
+    return reference_net(f'resnet{depth}', 'gcp')
 
 
 @pytest.mark.parametrize('variant', ['D', 'M'])
@@ -94,9 +74,10 @@ def test_keeps_mmdet_resnet_options():
 
 @pytest.mark.parametrize('variant', ['D', 'M'])
 def test_loads_released_weights_and_matches_torchvision(tmp_path, variant):
-    reference = gcp_reference(50)
+    wrapper = gcp_reference(50)
     path = tmp_path / 'released.pth.tar'
-    save_released(reference, path)
+    save_released(wrapper, path, 'resnet50')  # legacy format, as released
+    reference = wrapper.net
     model = MODELS.build(
         dict(type='GCPResNet', depth=50, variant=variant,
              init_cfg=dict(type='Pretrained', checkpoint=str(path))))
@@ -136,7 +117,7 @@ def test_loads_converted_mmpretrain_checkpoint_and_logs_dropped_keys(
 
 
 def test_unfitting_checkpoint_lists_keys(tmp_path):
-    reference = gcp_reference(18)
+    reference = gcp_reference(18).net
     state = {'module.' + k: v for k, v in reference.state_dict().items()}
     state['module.layer5.0.conv1.weight'] = torch.zeros(1)
     path = tmp_path / 'odd.pth.tar'

@@ -1,4 +1,4 @@
-# MobileNetV2 1.0x with iSQRT-COV (REFERENCE.md section 2): the backbone
+# MobileNetV2 1.0x with iSQRT-COV (docs/reference.md section 2): the backbone
 # keeps its 7x7 last stage; 1x1 conv 1280->256 + BN + ReLU6, N = 5, then
 # Dropout(0.2) + Linear(32896).
 _base_ = 'mmpretrain::_base_/models/mobilenet_v2_1x.py'

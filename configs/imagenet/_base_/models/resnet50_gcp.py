@@ -1,4 +1,4 @@
-# ResNet-50 with iSQRT-COV pooling (REFERENCE.md section 2): layer4 at
+# ResNet-50 with iSQRT-COV pooling (docs/reference.md section 2): layer4 at
 # stride 1 (14x14 at 224 px), 1x1 conv 2048->256 + BN + ReLU, N = 5.
 _base_ = 'mmpretrain::_base_/models/resnet50.py'
 custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)
@@ -11,4 +11,5 @@ model = dict(
         in_channels=2048,
         reduced_channels=256,
         num_iters=5),
-    head=dict(in_channels=32896))
+    # the classifier keeps nn.Linear's default init, as the reference
+    head=dict(in_channels=32896, init_cfg=None))

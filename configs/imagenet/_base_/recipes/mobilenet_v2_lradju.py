@@ -1,10 +1,10 @@
-# MobileNetV2 LRadju (REFERENCE.md section 3): piecewise linear
+# MobileNetV2 LRadju (docs/reference.md section 3): piecewise linear
 # 0.06 -> 0.01 over e in [0, 50], 0.01 -> 0.001 over (50, 100],
 # 0.001 -> 1e-5 over (100, 150]; 150 epochs, batch 192 (8 GPUs x 24), SGD
 # momentum 0.9, weight decay 4e-5. mmengine's LinearLR is chainable: each
 # piece starts (factor 1) from the value the previous one ended on.
 _base_ = [
-    'mmpretrain::_base_/datasets/imagenet_bs32.py',
+    '../datasets/imagenet_pillow.py',
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
 ]
 train_dataloader = dict(batch_size=24)

@@ -1,7 +1,7 @@
-# MobileNetV2 LRfast (REFERENCE.md section 3): lr(e) = 0.06 * 0.92^e,
+# MobileNetV2 LRfast (docs/reference.md section 3): lr(e) = 0.06 * 0.92^e,
 # 100 epochs, batch 96 (8 GPUs x 12), SGD momentum 0.9, weight decay 4e-5.
 _base_ = [
-    'mmpretrain::_base_/datasets/imagenet_bs32.py',
+    '../datasets/imagenet_pillow.py',
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
 ]
 train_dataloader = dict(batch_size=12)

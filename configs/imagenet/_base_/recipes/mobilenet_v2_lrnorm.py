@@ -1,8 +1,8 @@
-# MobileNetV2 LRnorm (REFERENCE.md section 3): lr(e) = 0.045 * 0.98^e,
+# MobileNetV2 LRnorm (docs/reference.md section 3): lr(e) = 0.045 * 0.98^e,
 # 400 epochs (the poster), batch 96 (8 GPUs x 12), SGD momentum 0.9,
 # weight decay 4e-5.
 _base_ = [
-    'mmpretrain::_base_/datasets/imagenet_bs32.py',
+    '../datasets/imagenet_pillow.py',
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
 ]
 train_dataloader = dict(batch_size=12)

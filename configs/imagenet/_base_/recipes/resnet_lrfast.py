@@ -1,9 +1,9 @@
-# ResNet LRfast (REFERENCE.md section 3): lr(e) = 0.1 * (1 - (e-1)/52)^11,
+# ResNet LRfast (docs/reference.md section 3): lr(e) = 0.1 * (1 - (e-1)/52)^11,
 # 30 epochs, batch 256 (8 GPUs x 32), SGD momentum 0.9, weight decay 1e-4.
 # = 0.1 (53/52)^11 (1 - e/53)^11: mmengine's PolyLR with T = end - 1 = 53,
 # starting from lr(0) = 0.1 (53/52)^11 = 0.1233 as the reference did.
 _base_ = [
-    'mmpretrain::_base_/datasets/imagenet_bs32.py',
+    '../datasets/imagenet_pillow.py',
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
 ]
 # FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights

@@ -1,16 +1,19 @@
-# ShuffleNetV2 recipe shared by the three schedules (REFERENCE.md section
+# ShuffleNetV2 recipe shared by the three schedules (docs/reference.md section
 # 3): batch 1024 (8 GPUs x 128), SGD lr 0.5, momentum 0.9, weight decay
 # 4e-5, ColorJitter(0.4, 0.4, 0.4). lr = 0.5 * (1 - step / total_steps),
 # updated every iteration; each schedule sets the epochs.
 _base_ = [
-    'mmpretrain::_base_/datasets/imagenet_bs32.py',
+    '../datasets/imagenet_pillow.py',
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
 ]
 train_dataloader = dict(
     batch_size=128,
     dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='RandomResizedCrop', scale=224),
+        dict(
+            type='LoadImageFromFile',
+            imdecode_backend='pillow',
+            color_type='color_ignore_orientation'),
+        dict(type='RandomResizedCrop', scale=224, backend='pillow'),
         dict(type='ColorJitter', brightness=0.4, contrast=0.4,
              saturation=0.4),
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),

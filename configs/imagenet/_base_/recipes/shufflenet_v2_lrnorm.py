@@ -1,4 +1,4 @@
-# ShuffleNetV2 LRnorm recipe: 240 epochs (REFERENCE.md section 3).
+# ShuffleNetV2 LRnorm recipe: 240 epochs (docs/reference.md section 3).
 _base_ = './shufflenet_v2_common.py'
 # PolyToEndLR (gcp_mm): T = total steps exactly, for any data set size
 param_scheduler = [

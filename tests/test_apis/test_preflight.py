@@ -5,7 +5,7 @@ import os
 import pytest
 from mmengine.config import Config
 
-from gcp_mm.engine import check_gcp_model_config
+from gcp_mm.apis import UsageError, check_gcp_model_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -25,7 +25,7 @@ def test_zoo_configs_pass():
 def test_head_in_channels_must_match_the_neck():
     cfg = zoo('resnet50_gcp128_lrnorm')
     cfg.model.head.in_channels = 32896
-    with pytest.raises(ValueError,
+    with pytest.raises(UsageError,
                        match=r'model.head.in_channels=32896 but .*'
                        r'reduced_channels=128.*set model.head.in_channels'
                        r'=8256'):
@@ -35,7 +35,7 @@ def test_head_in_channels_must_match_the_neck():
 def test_reduction_wider_than_input():
     cfg = zoo('resnet18_gcp_lrnorm')
     cfg.model.neck.reduced_channels = 1024
-    with pytest.raises(ValueError, match='reduced_channels=1024 is larger'):
+    with pytest.raises(UsageError, match='reduced_channels=1024 is larger'):
         check_gcp_model_config(cfg, check_spatial=False)
 
 
@@ -47,13 +47,12 @@ def test_single_position_last_stage_is_explained():
         for step in loader.dataset.pipeline:
             if step.type == 'CenterCrop':
                 step.crop_size = 32  # 32 / 32 -> 1x1
-    with pytest.raises(ValueError, match=r'32x32 input to a 1x1 map.*'
+    with pytest.raises(UsageError, match=r'32x32 input to a 1x1 map.*'
                        r'strides=\(1, 2, 2, 1\)'):
         check_gcp_model_config(cfg)
 
 
-def test_train_tool_runs_the_checks(tmp_path):
-    import importlib
+def test_train_tool_runs_the_checks(tmp_path, run_tool):
     cfg = zoo('resnet18_gcp_lrnorm')
     cfg.model.head.in_channels = 100
     from gcp_mm.datasets import make_color_texture_dataset
@@ -64,6 +63,9 @@ def test_train_tool_runs_the_checks(tmp_path):
                                    data_prefix='val', pipeline=[])
     path = str(tmp_path / 'bad.py')
     cfg.dump(path)
-    train = importlib.import_module('tools.train')
-    with pytest.raises(ValueError, match='set model.head.in_channels=32896'):
-        train.main([path, '--work-dir', str(tmp_path / 'w')])
+    done = run_tool('train.py', path, '--work-dir', tmp_path / 'w',
+                    check=False)
+    assert done.returncode == 2
+    assert 'error: model.head.in_channels=100' in done.stderr
+    assert 'set model.head.in_channels=32896' in done.stderr
+    assert 'Traceback' not in done.stderr

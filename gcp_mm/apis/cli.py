@@ -1,0 +1,39 @@
+"""One clear line for the mistakes users make, as the tools report them."""
+import functools
+import sys
+import traceback
+from typing import Callable
+
+
+class UsageError(ValueError):
+    """An expected user mistake (a wrong path, key or value). The tools
+    print ``error: <message>`` and exit with status 2, without a traceback;
+    the message names the problem and the fix."""
+
+
+def exit_on_usage_error(main: Callable) -> Callable:
+    """Wrap a tool's ``main(argv)``: a ``UsageError`` ends the process
+    with one ``error:`` line and status 2 (its traceback too when the
+    arguments hold ``--debug``, see :func:`add_debug_argument`); other
+    exceptions propagate with their traceback."""
+
+    @functools.wraps(main)
+    def wrapper(argv=None):
+        args = sys.argv[1:] if argv is None else list(argv)
+        debug = '--debug' in args
+        try:
+            return main(args)
+        except UsageError as err:
+            if debug:
+                traceback.print_exc()
+            print(f'error: {err}', file=sys.stderr)
+            sys.exit(2)
+
+    return wrapper
+
+
+def add_debug_argument(parser) -> None:
+    parser.add_argument(
+        '--debug', action='store_true',
+        help='show the Python traceback of configuration and input errors '
+        'too (they are reported in one line otherwise)')

@@ -1,0 +1,198 @@
+"""Independent references for tests and benchmarks (as ``mmdet.testing``).
+
+Nothing here is used by the package itself: these are the plain math of
+docs/reference.md section 1 and the paper's networks built from torchvision,
+initialised as the reference code does (section 2), and a writer of files in
+the format its released checkpoints have (legacy ``torch.save`` as PyTorch
+1.3/1.4 wrote it, with an SGD optimizer state, on CUDA devices).
+"""
+import contextlib
+import math
+from typing import Optional
+from unittest import mock
+
+import torch
+import torch.nn as nn
+import torchvision
+
+
+def plain_isqrt_cov(x: torch.Tensor, num_iters: int = 5) -> torch.Tensor:
+    """Straightforward autograd iSQRT-COV (docs/reference.md section 1):
+    (B, C, H, W) -> (B, C(C+1)/2)."""
+    batch, channels, height, width = x.shape
+    num_positions = height * width
+    feats = x.reshape(batch, channels, num_positions)
+    centred = feats - feats.mean(dim=2, keepdim=True)
+    cov = centred @ centred.transpose(1, 2) / num_positions
+    trace = cov.diagonal(dim1=1, dim2=2).sum(dim=1).view(batch, 1, 1)
+    a = cov / trace
+    eye = torch.eye(channels, dtype=x.dtype, device=x.device).expand_as(a)
+    y, z = a, eye
+    for _ in range(num_iters - 1):
+        t = 0.5 * (3 * eye - z @ y)
+        y, z = y @ t, t @ z
+    y = 0.5 * y @ (3 * eye - z @ y)
+    y = y * trace.sqrt()
+    rows, cols = torch.triu_indices(channels, channels, device=x.device)
+    return y[:, rows, cols]
+
+
+def _gcp_reduction(in_channels: int, dim: int, act: nn.Module,
+                   kaiming: bool) -> nn.Sequential:
+    conv = nn.Conv2d(in_channels, dim, 1, bias=False)
+    if kaiming:  # the reference's init loop covers the reduction conv
+        nn.init.kaiming_normal_(conv.weight, mode='fan_out',
+                                nonlinearity='relu')
+    return nn.Sequential(conv, nn.BatchNorm2d(dim), act)
+
+
+class ReferenceResNet(nn.Module):
+    """torchvision ResNet; GCP: layer4 at stride 1, then layer_reduce(_bn)
+    (Kaiming fan_out, as torchvision's convs) and a default nn.Linear."""
+
+    def __init__(self, depth: int, dim: Optional[int] = None):
+        super().__init__()
+        net = getattr(torchvision.models, f'resnet{depth}')()
+        self.gcp = dim is not None
+        if self.gcp:
+            block = net.layer4[0]
+            strided = block.conv2 if hasattr(block, 'conv3') else block.conv1
+            strided.stride = (1, 1)
+            block.downsample[0].stride = (1, 1)
+            reduction = _gcp_reduction(net.fc.in_features, dim, nn.ReLU(),
+                                       kaiming=True)
+            net.layer_reduce, net.layer_reduce_bn, _ = reduction
+            net.fc = nn.Linear(dim * (dim + 1) // 2, 1000)
+        self.net = net
+
+    def forward(self, x):
+        n = self.net
+        x = n.maxpool(n.relu(n.bn1(n.conv1(x))))
+        x = n.layer4(n.layer3(n.layer2(n.layer1(x))))
+        if self.gcp:
+            x = plain_isqrt_cov(
+                torch.relu(n.layer_reduce_bn(n.layer_reduce(x))))
+        else:
+            x = x.mean((2, 3))
+        return n.fc(x)
+
+
+class ReferenceMobileNetV2(nn.Module):
+    """torchvision MobileNetV2; GCP: dimension_reduction (Kaiming fan_out,
+    ReLU6), Dropout(0.2) + Linear, Normal(0, 0.01), as torchvision's."""
+
+    def __init__(self, dim: Optional[int] = None):
+        super().__init__()
+        net = torchvision.models.mobilenet_v2()
+        self.gcp = dim is not None
+        if self.gcp:
+            net.dimension_reduction = _gcp_reduction(1280, dim, nn.ReLU6(),
+                                                     kaiming=True)
+            fc = nn.Linear(dim * (dim + 1) // 2, 1000)
+            nn.init.normal_(fc.weight, 0, 0.01)
+            nn.init.zeros_(fc.bias)
+            net.classifier = nn.Sequential(nn.Dropout(0.2), fc)
+        self.net = net
+
+    def forward(self, x):
+        x = self.net.features(x)
+        if self.gcp:
+            x = plain_isqrt_cov(self.net.dimension_reduction(x))
+        else:
+            x = x.mean((2, 3))
+        return self.net.classifier(x)
+
+
+class ReferenceShuffleNetV2(nn.Module):
+    """torchvision ShuffleNetV2 x1.0 (PyTorch's default init throughout);
+    GCP: dimension_reduction (default init, ReLU6) and Linear."""
+
+    def __init__(self, dim: Optional[int] = None):
+        super().__init__()
+        net = torchvision.models.shufflenet_v2_x1_0()
+        self.gcp = dim is not None
+        if self.gcp:
+            net.dimension_reduction = _gcp_reduction(1024, dim, nn.ReLU6(),
+                                                     kaiming=False)
+            net.fc = nn.Linear(dim * (dim + 1) // 2, 1000)
+        self.net = net
+
+    def forward(self, x):
+        n = self.net
+        x = n.conv5(n.stage4(n.stage3(n.stage2(n.maxpool(n.conv1(x))))))
+        if self.gcp:
+            x = plain_isqrt_cov(n.dimension_reduction(x))
+        else:
+            x = x.mean((2, 3))
+        return n.fc(x)
+
+
+HEAD_DIMS = {'gap': None, 'gcp': 256, 'gcp128': 128}
+
+
+def reference_net(arch: str, head: str, randomize: bool = True) -> nn.Module:
+    """The paper's network for ``arch`` ('resnet50', 'mobilenet_v2', ...)
+    and ``head`` ('gap', 'gcp', 'gcp128'), in eval mode.
+
+    With ``randomize`` every weight and BN statistic is redrawn from a
+    seeded generator (distinct values for logit comparisons); without, the
+    network keeps the reference initialisation.
+    """
+    dim = HEAD_DIMS[head]
+    if arch.startswith('resnet'):
+        net = ReferenceResNet(int(arch[len('resnet'):]), dim)
+    elif arch == 'mobilenet_v2':
+        net = ReferenceMobileNetV2(dim)
+    elif arch == 'shufflenet_v2':
+        net = ReferenceShuffleNetV2(dim)
+    else:
+        raise ValueError(f'no reference network for {arch!r}')
+    if randomize:
+        gen = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for name, tensor in net.state_dict().items():
+                if name.endswith('running_var'):
+                    tensor.copy_(torch.rand(tensor.shape, generator=gen) +
+                                 0.5)
+                elif tensor.is_floating_point():
+                    tensor.copy_(
+                        torch.randn(tensor.shape, generator=gen) * 0.1)
+    return net.eval()
+
+
+@contextlib.contextmanager
+def _saved_as_if_on_cuda():
+    # The released tensors were on GPUs: their storages carry 'cuda:0',
+    # which torch.load must map to the CPU.
+    with mock.patch('torch.serialization.location_tag',
+                    lambda storage: 'cuda:0'):
+        yield
+
+
+def save_released(net: nn.Module, path, arch: str,
+                  legacy: bool = True) -> None:
+    """Write ``net`` (a ``reference_net``) as the paper's training script
+    saved its checkpoints: ``{'epoch', 'arch', 'state_dict', 'best_acc1',
+    'optimizer'}`` with DataParallel's ``module.`` keys, SGD momentum
+    buffers, CUDA storage locations and, by default, the legacy (pre-1.6,
+    non-zip) format."""
+    params = list(net.net.parameters())
+    optimizer = torch.optim.SGD(params, lr=0.1, momentum=0.9,
+                                weight_decay=1e-4)
+    gen = torch.Generator().manual_seed(2)
+    for p in params:  # one step, so every momentum buffer exists
+        p.grad = torch.randn(p.shape, generator=gen)
+    saved = [p.detach().clone() for p in params]
+    optimizer.step()
+    with torch.no_grad():
+        for p, value in zip(params, saved):
+            p.copy_(value)
+            p.grad = None
+    checkpoint = dict(
+        epoch=100,
+        arch=f'mpncov{arch}' if getattr(net, 'gcp', False) else arch,
+        state_dict={'module.' + k: v for k, v in net.net.state_dict().items()},
+        best_acc1=torch.tensor(75.0 + math.pi),
+        optimizer=optimizer.state_dict())
+    with _saved_as_if_on_cuda():
+        torch.save(checkpoint, path, _use_new_zipfile_serialization=not legacy)
