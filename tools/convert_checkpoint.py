@@ -4,16 +4,17 @@
         [--head {gap,gcp,gcp128}]
 
 The result loads with ``load_from=DST`` in the matching
-``configs/imagenet/<arch>_<head>_*.py`` config, or through
-``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
+``configs/imagenet/<arch>_<head>_*.py`` config, with ``tools/test.py``, or
+through ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
 """
 import argparse
 import os
-import sys
 
+from gcp_mm.apis import UsageError, add_debug_argument, exit_on_usage_error
+from gcp_mm.checkpoint import CheckpointError
 from gcp_mm.released_weights import (
     ARCHS,
-    CheckpointError,
+    HEADS,
     convert_released_checkpoint,
 )
 
@@ -22,20 +23,30 @@ CONFIG_DIR = os.path.join(
     'imagenet')
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='released checkpoint (.pth.tar)')
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.strip().split('\n')[0],
+        epilog='The architecture and head are detected from the file; '
+        'every key and shape is checked against the zoo config\'s model.')
+    parser.add_argument('src', help="released checkpoint (.pth.tar, the "
+                        "paper's legacy or zip torch.save format)")
     parser.add_argument('dst', help='where to write the converted file')
     parser.add_argument('--arch', choices=ARCHS,
-                        help='check the detected architecture against this')
-    parser.add_argument('--head', choices=('gap', 'gcp', 'gcp128'),
-                        help='check the detected head against this')
-    args = parser.parse_args(argv)
+                        help='fail unless the file holds this architecture')
+    parser.add_argument('--head', choices=HEADS,
+                        help='fail unless the file holds this head')
+    add_debug_argument(parser)
+    return parser.parse_args(argv)
+
+
+@exit_on_usage_error
+def main(argv=None):
+    args = parse_args(argv)
     try:
         config = convert_released_checkpoint(args.src, args.dst, CONFIG_DIR,
                                              args.arch, args.head)
     except CheckpointError as err:
-        sys.exit(f'error: {err}')
+        raise UsageError(str(err)) from err
     print(f'wrote {args.dst} (model of {os.path.relpath(config)})')
 
 

@@ -6,7 +6,7 @@
 # 1. creates .venv with Python 3.11 and installs requirements.txt;
 # 2. builds onedl-mmcv from source with its C++ ops against the installed
 #    torch, keeping the built wheel in $GCP_MM_CACHE (default
-#    ~/.cache/gcp-mm) so later set-ups on this machine skip the ~11 minute
+#    ~/.cache/gcp-mm) so later set-ups on this machine skip the ~13 minute
 #    compile, and skipping the step entirely when an identical build is
 #    already installed;
 # 3. installs gcp_mm itself in editable mode.
@@ -71,7 +71,7 @@ if mmcv_ops_work; then
     log "onedl-mmcv $MMCV_VERSION with compiled ops already installed"
 else
     if ! ls "$WHEEL_DIR"/onedl_mmcv-*.whl >/dev/null 2>&1; then
-        log "compiling onedl-mmcv $MMCV_VERSION ops against torch $TORCH_VERSION (about 11 minutes on 2 cores)"
+        log "compiling onedl-mmcv $MMCV_VERSION ops against torch $TORCH_VERSION (about 13 minutes on 2 cores)"
         BUILD_DIR="$(mktemp -d)"
         trap 'rm -rf "$BUILD_DIR"' EXIT
         "$PY" -m pip download -q --no-deps --no-binary :all: \

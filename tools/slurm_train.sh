@@ -2,7 +2,8 @@
 # Distributed training on a Slurm cluster (mmengine's slurm launcher):
 #   GPUS=16 tools/slurm_train.sh PARTITION JOB_NAME CONFIG [train.py options]
 # Environment: GPUS (total, default 8), GPUS_PER_NODE (8), CPUS_PER_TASK
-# (5), SRUN_ARGS (extra srun options), PYTHON (python).
+# (5), SRUN_ARGS (extra srun options), PYTHON (default: .venv/bin/python
+# when it exists, else python).
 set -euo pipefail
 PARTITION=$1
 JOB_NAME=$2
@@ -12,8 +13,11 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-}
-PYTHON=${PYTHON:-python}
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# the project's environment (tools/install.sh) unless PYTHON says otherwise
+VENV_PYTHON="$DIR/../.venv/bin/python"
+if [ -x "$VENV_PYTHON" ]; then DEFAULT_PYTHON=$VENV_PYTHON; else DEFAULT_PYTHON=python; fi
+PYTHON=${PYTHON:-$DEFAULT_PYTHON}
 # shellcheck disable=SC2086
 exec srun -p "$PARTITION" --job-name="$JOB_NAME" \
     --gres=gpu:"$GPUS_PER_NODE" --ntasks="$GPUS" \

@@ -11,12 +11,13 @@ import argparse
 import json
 
 from gcp_mm.apis import (
+    UsageError,
     add_debug_argument,
     build_runner,
-    check_checkpoint_fits,
     exit_on_usage_error,
     load_config,
 )
+from gcp_mm.checkpoint import CheckpointError, check_checkpoint_file
 
 
 def parse_args(argv=None):
@@ -59,10 +60,13 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
-    if not args.partial:
-        check_checkpoint_fits(cfg, args.checkpoint)
+    try:
+        check_checkpoint_file(args.checkpoint)
+    except CheckpointError as err:
+        raise UsageError(str(err)) from err
     cfg.load_from = args.checkpoint
-    runner = build_runner(cfg, ['test_dataloader'])
+    runner = build_runner(cfg, ['test_dataloader'],
+                          checkpoint=None if args.partial else args.checkpoint)
     metrics = runner.test()
     if runner.rank == 0:
         print(format_metrics(metrics))

@@ -10,6 +10,7 @@ from mmengine.config import Config
 
 from .cli import UsageError
 from .preflight import (
+    check_checkpoint_fits,
     check_data_paths,
     check_gcp_model_config,
     check_pretrained_backbone,
@@ -170,14 +171,19 @@ def start_cpu_process_group(cfg: Config) -> None:
             type='MMDistributedDataParallel', device_ids=None)
 
 
-def build_runner(cfg: Config, data_loaders: Sequence[str]):
+def build_runner(cfg: Config,
+                 data_loaders: Sequence[str],
+                 checkpoint: Optional[str] = None):
     """mmengine's Runner, after the checks that turn late failures into
     one clear ``UsageError`` (data paths of ``data_loaders`` and their
-    evaluators, the pretrained backbone, the GCP model config) and, for
-    CPU distributed runs, :func:`start_cpu_process_group`."""
+    evaluators, the pretrained backbone, that ``checkpoint`` fits the model
+    exactly when one is given, the GCP model config) and, for CPU
+    distributed runs, :func:`start_cpu_process_group`."""
     from mmengine.runner import Runner
     check_data_paths(cfg, data_loaders)
     check_pretrained_backbone(cfg)
+    if checkpoint is not None:
+        check_checkpoint_fits(cfg, checkpoint)
     check_gcp_model_config(cfg)
     start_cpu_process_group(cfg)
     return Runner.from_cfg(cfg)

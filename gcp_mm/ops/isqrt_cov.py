@@ -1,7 +1,7 @@
 """iSQRT-COV: covariance pooling with a Newton-Schulz matrix square root.
 
 The math follows Li et al. (CVPR 2018) and the reference code of the GCP
-paper (README, "The iSQRT-COV op"). Each step is a
+paper (docs/op.md). Each step is a
 ``torch.autograd.Function`` with a hand-written backward so that
 
 * the covariance never builds the dense M x M centring matrix ``I_hat``;

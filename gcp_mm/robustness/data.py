@@ -7,6 +7,7 @@ import zlib
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
+import torchvision.transforms.functional as TF
 from PIL import Image
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
@@ -34,21 +35,18 @@ def list_class_images(root: str) -> Tuple[List[str], List[Tuple[str, int]]]:
 
 
 def resize_short(image: Image.Image, size: int) -> Image.Image:
-    """RGB image with its short side resized to ``size`` (PIL bilinear)."""
-    width, height = image.size
-    scale = size / min(width, height)
-    return image.convert('RGB').resize(
-        (max(size, round(width * scale)), max(size, round(height * scale))),
-        Image.BILINEAR)
+    """RGB image with its short side resized to ``size``: torchvision's
+    ``Resize(size)`` on a PIL image (bilinear), as the reference and the
+    zoo's test pipelines (docs/reference.md section 3)."""
+    return TF.resize(image.convert('RGB'), size,
+                     interpolation=TF.InterpolationMode.BILINEAR)
 
 
 def resize_center_crop(image: Image.Image, crop: int = 224) -> np.ndarray:
-    """Resize(256) + CenterCrop(224) (scaled for other crop sizes) as the
-    ImageNet-C protocol; returns RGB uint8 H x W x 3."""
+    """Resize(256) + CenterCrop(224) (scaled for other crop sizes), pixel
+    for pixel torchvision's; returns RGB uint8 H x W x 3."""
     image = resize_short(image, round(crop * 256 / 224))
-    width, height = image.size
-    left, top = (width - crop) // 2, (height - crop) // 2
-    return np.asarray(image.crop((left, top, left + crop, top + crop)))
+    return np.asarray(TF.center_crop(image, crop))
 
 
 def jpeg_round_trip(image: np.ndarray, quality: int = 85) -> np.ndarray:

@@ -98,3 +98,11 @@ def test_train_crop_resizes_as_torchvision(name):
                 interpolation=T.InterpolationMode.BILINEAR)
             assert np.array_equal(ours[..., ::-1], np.asarray(expected)), \
                 path
+
+
+def test_robustness_clean_images_equal_torchvision():
+    """ImageNet-C / -P crops their clean images the same way."""
+    from gcp_mm.robustness.data import resize_center_crop
+    for path in PHOTOS:
+        assert np.array_equal(resize_center_crop(Image.open(path)),
+                              torchvision_test_image(path)), path

@@ -48,3 +48,20 @@ def test_dist_train_and_test(tmp_path):
     assert 'tools/train.py cfg.py --launcher pytorch --resume' in out
     out = run('dist_test.sh', ['cfg.py', 'ckpt.pth', '2'], tmp_path)
     assert 'tools/test.py cfg.py ckpt.pth --launcher pytorch' in out
+
+
+def test_scripts_default_to_the_project_environment(tmp_path):
+    """From a plain shell (no PYTHON, no activated venv) the scripts run
+    the interpreter tools/install.sh set up."""
+    fake(tmp_path, 'srun')
+    environ = {k: v for k, v in os.environ.items() if k != 'PYTHON'}
+    environ['PATH'] = f'{tmp_path}:{environ["PATH"]}'
+    for script, args in (('slurm_train.sh', ['p', 'j', 'cfg.py']),
+                         ('slurm_test.sh', ['p', 'j', 'cfg.py', 'c.pth'])):
+        done = subprocess.run(['bash', os.path.join(ROOT, 'tools', script)] +
+                              args, capture_output=True, text=True,
+                              env=environ)
+        assert done.returncode == 0, done.stderr
+        python = done.stdout.split(' --kill-on-bad-exit=1 ')[1].split()[0]
+        assert os.path.samefile(python,
+                                os.path.join(ROOT, '.venv', 'bin', 'python'))

@@ -1,0 +1,226 @@
+"""Every expected user mistake ends in one line that names the problem and
+the fix, exit status 2, no traceback, before anything is built (nothing is
+written to the work dir); the tools run as users run them."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from gcp_mm import demo
+from gcp_mm.testing import reference_net, save_released
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+TOOLS = ('train.py', 'test.py', 'demo.py', 'convert_checkpoint.py',
+         'robustness.py', 'analysis/plot_landscape.py')
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    """A GCP ResNet-18 config on generated textures, and checkpoints."""
+    from mmpretrain.registry import MODELS
+
+    from gcp_mm.datasets import make_color_texture_dataset
+    root = tmp_path_factory.mktemp('tiny')
+    make_color_texture_dataset(str(root / 'data'), 1, 1, size=32)
+    paths = {}
+    for head in ('gap', 'gcp'):
+        cfg = demo.demo_config(demo.CONFIG.format(head=head),
+                               str(root / 'data'), str(root / 'unused'),
+                               size=32, epochs=1)
+        paths[f'{head}.py'] = str(root / f'{head}.py')
+        cfg.dump(paths[f'{head}.py'])
+        model = MODELS.build(cfg.model)
+        paths[f'{head}.pth'] = str(root / f'{head}.pth')
+        torch.save(dict(state_dict=model.state_dict()), paths[f'{head}.pth'])
+    cfg.model.head.num_classes = 10  # a GCP run with another class count
+    paths['10classes.pth'] = str(root / '10classes.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()),
+               paths['10classes.pth'])
+    paths['released.pth.tar'] = str(root / 'released.pth.tar')
+    save_released(reference_net('resnet18', 'gcp'), paths['released.pth.tar'],
+                  'resnet18')
+    return paths
+
+
+def fails_clearly(run_tool, tmp_path, tool, *args, expected):
+    """Run the tool; it must exit 2 with one error line matching every
+    pattern of ``expected``, no traceback, and no work dir."""
+    work_dir = tmp_path / 'work'
+    done = run_tool(tool, *args, '--work-dir', work_dir, check=False)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert 'Traceback' not in done.stderr
+    errors = [line for line in done.stderr.splitlines()
+              if line.startswith('error: ')]
+    assert len(errors) == 1, done.stderr[-3000:]
+    for pattern in expected:
+        assert re.search(pattern, errors[0]), (pattern, errors[0])
+    assert not work_dir.exists(), 'the work dir was written'
+    return errors[0]
+
+
+# ------------------------------------------------------------ tools/test.py
+
+
+def test_unconverted_released_checkpoint_is_refused(tiny, tmp_path,
+                                                    run_tool):
+    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+                  tiny['released.pth.tar'],
+                  expected=[r'released\.pth\.tar does not fit',
+                            r'unknown keys', r'released resnet18 gcp file',
+                            r'tools/convert_checkpoint\.py'])
+
+
+def test_gap_checkpoint_for_gcp_config_is_refused(tiny, tmp_path, run_tool):
+    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+                  tiny['gap.pth'],
+                  expected=[r'gap\.pth does not fit', r'missing keys.*'
+                            r'neck\.reduction\.0\.weight',
+                            r'wrong config or checkpoint\?', r'--partial'])
+
+
+def test_other_class_count_is_refused(tiny, tmp_path, run_tool):
+    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+                  tiny['10classes.pth'],
+                  expected=[r'shape mismatches.*head\.fc\.weight: '
+                            r'\(10, 32896\) in .*\(8, 32896\) in the model'])
+
+
+def test_partial_loading_is_explicit(tiny, tmp_path, run_tool):
+    done = run_tool('test.py', tiny['gcp.py'], tiny['gap.pth'], '--partial',
+                    '--work-dir', tmp_path / 'w')
+    assert 'top-1:' in done.stdout
+
+
+def test_missing_test_checkpoint(tiny, tmp_path, run_tool):
+    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+                  tmp_path / 'nowhere.pth',
+                  expected=[r'checkpoint file not found: .*nowhere\.pth'])
+
+
+# ----------------------------------------------------------- tools/train.py
+
+
+def test_wrong_validation_path(tiny, tmp_path, run_tool):
+    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+                  '--cfg-options', 'val_dataloader.dataset.data_prefix=vall',
+                  expected=[r'val_dataloader: data_prefix not found: '
+                            r'.*/vall', r'set val_dataloader\.dataset\.'
+                            r'data_root'])
+
+
+def test_missing_detection_backbone_checkpoint(tmp_path, run_tool):
+    from gcp_mm.datasets import make_coco_shapes_dataset
+    make_coco_shapes_dataset(str(tmp_path / 'coco'), 2, 1, size=64)
+    cfg = demo.detection_demo_config(
+        os.path.join(ROOT, 'configs', 'faster_rcnn_r50_gcpm.py'),
+        str(tmp_path / 'coco'), str(tmp_path / 'unused'), size=64, epochs=1)
+    config = str(tmp_path / 'det.py')
+    cfg.dump(config)
+    fails_clearly(run_tool, tmp_path, 'train.py', config,
+                  expected=[r'model\.backbone\.init_cfg\.checkpoint: '
+                            r'checkpoint not found: '
+                            r'checkpoints/resnet50_gcp\.pth',
+                            r'tools/convert_checkpoint\.py'])
+
+
+def test_resume_without_checkpoint_says_so(tiny, tmp_path, run_tool):
+    done = run_tool('train.py', tiny['gcp.py'], '--resume', '--work-dir',
+                    tmp_path / 'w', '--cfg-options',
+                    'train_dataloader.batch_size=8')
+    assert (f'--resume: no checkpoint in {tmp_path / "w"} to resume from; '
+            'training starts from scratch') in done.stdout
+
+
+def test_resume_from_missing_or_truncated_file(tiny, tmp_path, run_tool):
+    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+                  '--resume', tmp_path / 'gone.pth',
+                  expected=[r'--resume: checkpoint file not found: '
+                            r'.*gone\.pth'])
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(open(tiny['gcp.pth'], 'rb').read()[:5000])
+    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+                  '--resume', cut,
+                  expected=[r'cut\.pth: the zip archive is truncated'])
+
+
+def test_config_path_typo(tmp_path, run_tool):
+    fails_clearly(run_tool, tmp_path, 'train.py',
+                  'configs/imagenet/resnet50_gcp_lrnrom.py',
+                  expected=[r'config file not found: configs/imagenet/'
+                            r'resnet50_gcp_lrnrom\.py'])
+
+
+@pytest.mark.parametrize('option,expected', [
+    ('load_form=x.pth', [r"--cfg-options load_form: the config has "
+                         r"no key 'load_form'; did you mean load_from\?"]),
+    ('model.backbon.depth=50', [r"model has no key 'backbon'; did you mean "
+                                r'model\.backbone\?']),
+    ('train_cfg.max_epochs', [r"'train_cfg\.max_epochs': expected "
+                              r'key=value']),
+])
+def test_bad_cfg_options(tiny, tmp_path, run_tool, option, expected):
+    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+                  '--cfg-options', option, expected=expected)
+
+
+def test_list_of_dicts_on_the_command_line():
+    from gcp_mm.apis import load_config
+    cfg = load_config(
+        os.path.join(ROOT, 'configs', 'imagenet', 'resnet18_gcp_lrnorm.py'),
+        ["visualizer.vis_backends=[dict(type='LocalVisBackend'), "
+         "dict(type='TensorboardVisBackend')]", 'train_cfg.max_epochs=3',
+         'model.backbone.frozen_stages=1', 'work_dir=runs/a'])
+    assert [b['type'] for b in cfg.visualizer.vis_backends] == [
+        'LocalVisBackend', 'TensorboardVisBackend']
+    assert cfg.train_cfg.max_epochs == 3
+    assert cfg.model.backbone.frozen_stages == 1
+    assert cfg.work_dir == 'runs/a'
+
+
+def test_debug_shows_the_traceback(tmp_path, run_tool):
+    done = run_tool('train.py', 'nowhere.py', '--debug', check=False)
+    assert done.returncode == 2
+    assert 'Traceback' in done.stderr and 'error: config file not found' \
+        in done.stderr
+
+
+# ----------------------------------------------- the other tools, --help
+
+
+def test_convert_missing_file(tmp_path, run_tool):
+    done = run_tool('convert_checkpoint.py', tmp_path / 'nope.pth.tar',
+                    tmp_path / 'out.pth', check=False)
+    assert done.returncode == 2 and 'Traceback' not in done.stderr
+    assert 'error: checkpoint file not found' in done.stderr
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def option_lines(help_text):
+    """(option, its help) for every option of an argparse --help."""
+    options, current = [], None
+    for line in help_text.splitlines():
+        match = re.match(r'^  (-\S.*?|[a-z_A-Z]\S*)(\s{2,}(.*))?$', line)
+        if match:
+            current = [match.group(1), match.group(3) or '']
+            options.append(current)
+        elif current is not None and line.startswith(' ' * 10):
+            current[1] += line.strip()
+        elif not line.strip():
+            current = None
+    return options
+
+
+@pytest.mark.parametrize('tool', TOOLS)
+def test_help_explains_every_option(tool):
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'tools', tool), '--help'],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    options = option_lines(done.stdout)
+    assert options, done.stdout
+    for option, text in options:
+        assert len(text.split()) >= 2, f'{tool}: {option} has no help'
