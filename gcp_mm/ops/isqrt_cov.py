@@ -233,6 +233,13 @@ def covariance_pool(x: Tensor) -> Tensor:
             x.reshape(batch, channels, height * width))
 
 
+def check_num_iters(num_iters: int) -> None:
+    """Newton-Schulz needs a whole number of iterations, at least one."""
+    if isinstance(num_iters, bool) or not isinstance(num_iters, int) \
+            or num_iters < 1:
+        raise ValueError(f'num_iters must be an int >= 1, got {num_iters!r}')
+
+
 def sqrtm_newton_schulz(cov: Tensor, num_iters: int = 5) -> Tensor:
     """Matrix square root of SPD matrices by the coupled Newton-Schulz
     iteration with trace pre-normalisation and post-compensation.
@@ -249,9 +256,7 @@ def sqrtm_newton_schulz(cov: Tensor, num_iters: int = 5) -> Tensor:
     if cov.dim() != 3 or cov.shape[1] != cov.shape[2]:
         raise ValueError('sqrtm_newton_schulz expects square matrices of '
                          f'shape (B, C, C), got {tuple(cov.shape)}')
-    if isinstance(num_iters, bool) or not isinstance(num_iters, int) \
-            or num_iters < 1:
-        raise ValueError(f'num_iters must be an int >= 1, got {num_iters!r}')
+    check_num_iters(num_iters)
     cov = _matrix_dtype(cov)
     with _no_autocast(cov.device):
         return _SqrtmNewtonSchulz.apply(cov, num_iters)

@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 
 from gcp_mm.ops import isqrt_cov
+from gcp_mm.ops.isqrt_cov import check_num_iters
 
 
 # Registered in mmengine's root registry so that mmpretrain and mmdet
@@ -53,11 +54,10 @@ class GlobalCovariancePooling(BaseModule):
                                layer=['_BatchNorm', 'GroupNorm'],
                                val=1,
                                bias=0))):
-        super().__init__(init_cfg=list(init_cfg) if init_cfg else None)
-        if isinstance(num_iters, bool) or not isinstance(num_iters, int) \
-                or num_iters < 1:
-            raise ValueError(
-                f'num_iters must be an int >= 1, got {num_iters!r}')
+        if isinstance(init_cfg, tuple):
+            init_cfg = list(init_cfg)
+        super().__init__(init_cfg=init_cfg or None)
+        check_num_iters(num_iters)
         if reduced_channels is not None and reduced_channels < 1:
             raise ValueError('reduced_channels must be a positive int or '
                              f'None, got {reduced_channels!r}')

@@ -1,15 +1,4 @@
-# ResNet-101 with iSQRT-COV pooling (docs/reference.md section 2): layer4 at
-# stride 1 (14x14 at 224 px), 1x1 conv 2048->256 + BN + ReLU, N = 5.
-_base_ = 'mmpretrain::_base_/models/resnet101.py'
-custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)
-
-model = dict(
-    backbone=dict(strides=(1, 2, 2, 1), zero_init_residual=False),
-    neck=dict(
-        _delete_=True,
-        type='GlobalCovariancePooling',
-        in_channels=2048,
-        reduced_channels=256,
-        num_iters=5),
-    # the classifier keeps nn.Linear's default init, as the reference
-    head=dict(in_channels=32896, init_cfg=None))
+# ResNet-101 with iSQRT-COV pooling: ResNet-18's GCP head (./resnet18_gcp.py)
+# on a 101-layer backbone, reducing 2048 channels to 256.
+_base_ = './resnet18_gcp.py'
+model = dict(backbone=dict(depth=101), neck=dict(in_channels=2048))

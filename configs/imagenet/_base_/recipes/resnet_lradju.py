@@ -2,16 +2,7 @@
 # 50 epochs, batch 256 (8 GPUs x 32), SGD momentum 0.9, weight decay 1e-4.
 # = 0.1 (50/49)^2 (1 - e/50)^2: PolyLR with T = end - 1 = 50, starting from
 # lr(0) = 0.1 (50/49)^2 = 0.1041 as the reference did.
-_base_ = [
-    '../datasets/imagenet_pillow.py',
-    'mmpretrain::_base_/schedules/imagenet_bs256.py',
-]
-# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
-optim_wrapper = dict(
-    type='FiniteCheckOptimWrapper',
-    optimizer=dict(lr=0.1 * (50 / 49)**2))
-param_scheduler = [
-    dict(type='PolyLR', power=2, eta_min=0, begin=0, end=51, by_epoch=True)
-]
+_base_ = './common.py'
+optim_wrapper = dict(optimizer=dict(lr=0.1 * (50 / 49)**2))
+param_scheduler = [dict(type='PolyLR', power=2, end=51, by_epoch=True)]
 train_cfg = dict(max_epochs=50)
-auto_scale_lr = dict(base_batch_size=256)

@@ -1,17 +1,8 @@
 # ResNet LRfast (docs/reference.md section 3): lr(e) = 0.1 * (1 - (e-1)/52)^11,
 # 30 epochs, batch 256 (8 GPUs x 32), SGD momentum 0.9, weight decay 1e-4.
-# = 0.1 (53/52)^11 (1 - e/53)^11: mmengine's PolyLR with T = end - 1 = 53,
-# starting from lr(0) = 0.1 (53/52)^11 = 0.1233 as the reference did.
-_base_ = [
-    '../datasets/imagenet_pillow.py',
-    'mmpretrain::_base_/schedules/imagenet_bs256.py',
-]
-# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
-optim_wrapper = dict(
-    type='FiniteCheckOptimWrapper',
-    optimizer=dict(lr=0.1 * (53 / 52)**11))
-param_scheduler = [
-    dict(type='PolyLR', power=11, eta_min=0, begin=0, end=54, by_epoch=True)
-]
+# = 0.1 (53/52)^11 (1 - e/53)^11: PolyLR with T = end - 1 = 53, starting
+# from lr(0) = 0.1 (53/52)^11 = 0.1233 as the reference did.
+_base_ = './common.py'
+optim_wrapper = dict(optimizer=dict(lr=0.1 * (53 / 52)**11))
+param_scheduler = [dict(type='PolyLR', power=11, end=54, by_epoch=True)]
 train_cfg = dict(max_epochs=30)
-auto_scale_lr = dict(base_batch_size=256)

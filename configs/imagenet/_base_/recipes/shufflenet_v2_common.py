@@ -2,10 +2,7 @@
 # 3): batch 1024 (8 GPUs x 128), SGD lr 0.5, momentum 0.9, weight decay
 # 4e-5, ColorJitter(0.4, 0.4, 0.4). lr = 0.5 * (1 - step / total_steps),
 # updated every iteration; each schedule sets the epochs.
-_base_ = [
-    '../datasets/imagenet_pillow.py',
-    'mmpretrain::_base_/schedules/imagenet_bs256.py',
-]
+_base_ = './common.py'
 train_dataloader = dict(
     batch_size=128,
     dataset=dict(pipeline=[
@@ -19,8 +16,5 @@ train_dataloader = dict(
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),
         dict(type='PackInputs'),
     ]))
-# FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
-optim_wrapper = dict(
-    type='FiniteCheckOptimWrapper',
-    optimizer=dict(lr=0.5, weight_decay=4e-5))
+optim_wrapper = dict(optimizer=dict(lr=0.5, weight_decay=4e-5))
 auto_scale_lr = dict(base_batch_size=1024)
