@@ -1,69 +1,104 @@
-"""The README's main job: GAP vs GCP on a generated colour-texture set,
-then a GCP_M Faster R-CNN on generated shapes (gcp_mm.demo), on the CPU.
+"""The README's main job: GAP vs GCP over a learning-rate range, the fast
+schedule, the loss landscape, and a GCP_M detector, on the CPU
+(gcp_mm.demo). Writes figures and summary.json to the work dir.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--epochs N] ...
 """
 import argparse
 import os.path as osp
+import time
 
-from gcp_mm.demo import HEADS, run_demo
+from gcp_mm.demo import HEADS, DemoSettings, run_demo
+
+DEFAULTS = DemoSettings()
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='GAP vs GCP ResNet-18 on generated colour textures, '
-        'then a GCP_M Faster R-CNN on generated shapes, on the CPU.')
+        description='GAP vs GCP ResNet-18 on generated colour textures over '
+        'a range of learning rates, LRfast vs LRadju, the loss landscape, '
+        'and a GCP_M Faster R-CNN on generated shapes, on the CPU.')
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'demo'),
-                        help='where data, runs and figures go')
-    parser.add_argument('--epochs', type=int, default=10,
+                        help='where data, runs, figures and summary.json go')
+    parser.add_argument('--epochs', type=int, default=DEFAULTS.epochs,
                         help='classification epochs (LRadju compressed)')
-    parser.add_argument('--size', type=int, default=64,
+    parser.add_argument('--lr-factors', type=float, nargs='+',
+                        default=DEFAULTS.lr_factors, metavar='F',
+                        help='learning rates as multiples of the config\'s '
+                        'auto-scaled one')
+    parser.add_argument('--fast-schedule', action='store_true',
+                        help='also train both heads with LRfast (60%% of the '
+                        'epochs) at the config\'s rate (about 70 s more)')
+    parser.add_argument('--size', type=int, default=DEFAULTS.size,
                         help='texture image size in pixels')
-    parser.add_argument('--train-per-class', type=int, default=64,
+    parser.add_argument('--train-per-class', type=int,
+                        default=DEFAULTS.train_per_class,
                         help='training images per class')
-    parser.add_argument('--val-per-class', type=int, default=32,
+    parser.add_argument('--val-per-class', type=int,
+                        default=DEFAULTS.val_per_class,
                         help='validation images per class')
-    parser.add_argument('--seed', type=int, default=0,
+    parser.add_argument('--seed', type=int, default=DEFAULTS.seed,
                         help='seed of the data sets and the runs')
-    parser.add_argument('--landscape-interval', type=int, default=16,
-                        help='iterations between LandscapeHook measurements')
-    parser.add_argument('--landscape-steps', type=int, default=5,
-                        help='LandscapeHook step sizes; 0 skips it')
-    parser.add_argument('--det-epochs', type=int, default=8,
+    parser.add_argument('--landscape-interval', type=int,
+                        default=DEFAULTS.landscape_interval,
+                        help='iterations between LandscapeHook measurements; '
+                        '0 skips them')
+    parser.add_argument('--landscape-steps', type=int,
+                        default=DEFAULTS.landscape_steps,
+                        help='LandscapeHook step sizes per measurement')
+    parser.add_argument('--det-epochs', type=int, default=DEFAULTS.det_epochs,
                         help='detection epochs; 0 skips the detection part')
-    parser.add_argument('--det-size', type=int, default=128,
+    parser.add_argument('--det-size', type=int, default=DEFAULTS.det_size,
                         help='detection image size in pixels')
-    parser.add_argument('--det-train', type=int, default=96,
+    parser.add_argument('--det-train', type=int, default=DEFAULTS.det_train,
                         help='detection training images')
-    parser.add_argument('--det-val', type=int, default=24,
+    parser.add_argument('--det-val', type=int, default=DEFAULTS.det_val,
                         help='detection validation images')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    results = run_demo(
-        args.work_dir, epochs=args.epochs, size=args.size,
-        train_per_class=args.train_per_class,
-        val_per_class=args.val_per_class, seed=args.seed,
+    settings = DemoSettings(
+        size=args.size, train_per_class=args.train_per_class,
+        val_per_class=args.val_per_class, epochs=args.epochs,
+        lr_factors=tuple(args.lr_factors),
+        fast_schedule=args.fast_schedule,
         landscape_interval=args.landscape_interval,
         landscape_steps=args.landscape_steps, det_epochs=args.det_epochs,
         det_size=args.det_size, det_train=args.det_train,
-        det_val=args.det_val)
-    print('\n== gcp-mm demo: ResNet-18, generated colour textures ==')
-    for head in HEADS:
-        top1, secs = results[head]
-        print(f'{head.upper()}: top-1 {top1:.2f}%  ({secs:.0f} s)')
-    figures = results['figures']
-    print(f"validation curves: {figures['val_top1']}")
-    if 'landscape' in figures:
-        print('loss landscape / gradient predictiveness: '
-              f"{figures['landscape']}")
-    if 'faster_rcnn_gcpm' in results:
-        box_ap, secs = results['faster_rcnn_gcpm']
-        print('Faster R-CNN, GCP_M ResNet-18 backbone, generated shapes: '
-              f'bbox AP {box_ap:.3f}  ({secs:.0f} s)')
-    return results
+        det_val=args.det_val, seed=args.seed)
+    start = time.time()
+    summary = run_demo(args.work_dir, settings)
+    print('\n== gcp-mm demo: ResNet-18 on generated colour textures ==')
+    sweep = summary['classification']
+    print(f'{"lr":>8}  ' + '  '.join(f'{h.upper():>18}' for h in HEADS))
+    for lr in sorted(sweep['gcp'], key=float):
+        cells = []
+        for head in HEADS:
+            result = sweep[head][lr]
+            reached = result['epoch_to_90']
+            cells.append(f'{result["top1"]:5.1f}% ' +
+                         (f'(90% at ep {reached})' if reached else
+                          '(never 90%)'))
+        print(f'{lr:>8}  ' + '  '.join(f'{c:>18}' for c in cells))
+    for head, runs in summary['fast_schedule'].items():
+        print(f'{head.upper()}: LRfast {runs["lrfast"]["top1"]:.1f}% in '
+              f'{runs["lrfast"]["epochs"]} epochs, LRadju '
+              f'{runs["lradju"]["top1"]:.1f}% in {runs["lradju"]["epochs"]}')
+    detection = summary['detection']
+    if detection:
+        print('Faster R-CNN, GCP_M ResNet-18 (the GCP run at lr '
+              f'{detection["backbone_lr"]}), generated shapes: bbox AP '
+              f'{detection["bbox_mAP"]:.3f}, AP50 '
+              f'{detection["bbox_mAP_50"]:.3f}')
+    seconds = summary['seconds']
+    print('time: ' + ', '.join(f'{k} {v:.0f} s' for k, v in seconds.items())
+          + f' (with start-up {time.time() - start:.0f} s)')
+    for name, path in summary['figures'].items():
+        print(f'{name}: {path}')
+    print(f'summary: {osp.join(args.work_dir, "summary.json")}')
+    return summary
 
 
 if __name__ == '__main__':

@@ -1,11 +1,13 @@
 """Evaluate a checkpoint of a gcp-mm (mmpretrain or mmdet) config.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out M.json]
-        [--partial] [--cfg-options k=v ...]
+        [--partial] [--tta] [--cfg-options k=v ...]
 
 Prints every metric of the config's test evaluator: top-1 / top-5 for
 classification, COCO AP for detection. Several GPUs: tools/dist_test.sh.
-A checkpoint whose keys or shapes do not fit the model is refused.
+A checkpoint whose keys or shapes do not fit the model is refused. --tta
+evaluates with the config's test-time augmentation (the fine-grained
+configs: the centre crop and its mirror, scores averaged).
 """
 import argparse
 import json
@@ -13,6 +15,7 @@ import json
 from gcp_mm.apis import (
     UsageError,
     add_debug_argument,
+    apply_tta,
     build_runner,
     exit_on_usage_error,
     load_config,
@@ -35,6 +38,12 @@ def parse_args(argv=None):
         '--partial', action='store_true',
         help='load the checkpoint even if some keys or shapes do not fit '
         'the model (the rest stays randomly initialised)')
+    parser.add_argument(
+        '--tta', action='store_true',
+        help="test-time augmentation: the config's tta_model and "
+        'tta_pipeline (the fine-grained configs average the scores of the '
+        "centre crop and its mirror), or else mmpretrain's default, the "
+        'test image and its horizontal mirror')
     parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                         help='override config entries, e.g. '
                         'test_dataloader.dataset.data_root=data/imagenet; a '
@@ -60,6 +69,8 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
+    if args.tta:
+        apply_tta(cfg)
     try:
         check_checkpoint_file(args.checkpoint)
     except CheckpointError as err:

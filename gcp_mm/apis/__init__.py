@@ -6,6 +6,7 @@ from .cli import UsageError, add_debug_argument, exit_on_usage_error
 from .image_size import pipeline_input_size, set_pipeline_input_size
 from .preflight import (
     check_checkpoint_fits,
+    check_class_folders,
     check_data_paths,
     check_gcp_model_config,
     check_pretrained_backbone,
@@ -17,12 +18,13 @@ from .runner import (
     load_config,
     start_cpu_process_group,
 )
+from .tta import apply_tta
 
 __all__ = [
     'UsageError', 'add_debug_argument', 'exit_on_usage_error',
     'pipeline_input_size', 'set_pipeline_input_size',
-    'check_checkpoint_fits', 'check_data_paths',
+    'check_checkpoint_fits', 'check_class_folders', 'check_data_paths',
     'check_gcp_model_config', 'check_pretrained_backbone', 'check_resume',
     'build_runner', 'configure_training', 'load_config',
-    'start_cpu_process_group'
+    'start_cpu_process_group', 'apply_tta'
 ]

@@ -2,6 +2,7 @@
 late (after datasets are indexed and models built) or silently (wrong
 numbers with exit status 0) end at once with a ``UsageError`` that names
 the problem and the fix."""
+import os
 import os.path as osp
 from typing import Iterator, Optional, Sequence, Tuple
 
@@ -44,6 +45,91 @@ def _dataset_paths(dataset: dict) -> Iterator[Tuple[str, str]]:
         yield root, 'data_root'
 
 
+# What mmpretrain's fine-grained data set classes read below data_root, by
+# split, and how the folder looks (their docstrings).
+_LAYOUTS = {
+    'CUB': (lambda split: ['images', 'images.txt', 'image_class_labels.txt',
+                           'train_test_split.txt'],
+            'train', 'the CUB_200_2011 folder of the official archive '
+            '(images/, images.txt, image_class_labels.txt, '
+            'train_test_split.txt)'),
+    'FGVCAircraft': (lambda split: ['data/images',
+                                    f'data/images_variant_{split}.txt'],
+                     'trainval', 'the fgvc-aircraft-2013b folder of the '
+                     'official archive (data/images/, '
+                     'data/images_variant_<split>.txt)'),
+    'StanfordCars': (lambda split: [f'cars_{split}', 'devkit/' + (
+        'cars_test_annos_withlabels.mat' if split == 'test' else
+        'cars_train_annos.mat')], 'train', 'the folder with cars_train/, '
+        'cars_test/ and devkit/ (cars_train_annos.mat, '
+        'cars_test_annos_withlabels.mat), or with car_ims/ and '
+        'cars_annos.mat'),
+    'DTD': (lambda split: ['images', 'imdb/imdb.mat'], 'trainval',
+            'the dtd folder of the official archive (images/, '
+            'imdb/imdb.mat)'),
+}
+
+
+def _check_layout(loader: str, dataset: dict) -> None:
+    """The files an mmpretrain fine-grained data set class reads exist
+    below its data_root (which exists: checked before)."""
+    name = str(dataset.get('type')).split('.')[-1]
+    layout, root = _LAYOUTS.get(name), dataset.get('data_root')
+    if layout is None or not root:
+        return
+    paths, default_split, looks = layout
+    if name == 'StanfordCars' and osp.isfile(
+            osp.join(root, 'cars_annos.mat')):
+        return  # the other layout: car_ims/ + cars_annos.mat
+    for path in paths(dataset.get('split', default_split)):
+        if not osp.exists(osp.join(root, path)):
+            raise UsageError(
+                f'{loader}: {name} data not found: '
+                f'{osp.join(root, path)}; {loader}.dataset.data_root must '
+                f'be {looks}')
+
+
+def check_class_folders(cfg: Config, loaders: Sequence[str] = (
+        'train_dataloader', 'val_dataloader')) -> None:
+    """For class-folder data sets (mmpretrain's ``CustomDataset`` without an
+    annotation file): every loader finds the same class folders (classes
+    are numbered by their sorted folder names, so a folder missing from one
+    split would shift the labels of the others silently), and the
+    classifier's ``num_classes`` is set and covers them."""
+    found = []
+    for loader in loaders:
+        dataset = (cfg.get(loader) or {}).get('dataset') or {}
+        if str(dataset.get('type')).split('.')[-1] != 'CustomDataset' or \
+                dataset.get('ann_file') or \
+                (dataset.get('metainfo') or {}).get('classes'):
+            continue
+        prefix = dataset.get('data_prefix') or ''
+        if isinstance(prefix, dict):
+            prefix = prefix.get('img_path') or prefix.get('img') or ''
+        folder = osp.join(dataset.get('data_root') or '', prefix)
+        if not osp.isdir(folder):
+            continue  # reported by check_data_paths
+        classes = sorted(entry.name for entry in os.scandir(folder)
+                         if entry.is_dir())
+        if found and classes != found[0][2]:
+            raise UsageError(
+                f'{loader}: {folder} has the class folders {classes}, but '
+                f'{found[0][1]} has {found[0][2]}; both need the same ones, '
+                'since classes are numbered by their sorted folder names')
+        found.append((loader, folder, classes))
+    head = _model_cfg(cfg).get('head') or {}
+    if not found or 'num_classes' not in head:
+        return
+    num_classes, (_, folder, classes) = head['num_classes'], found[0]
+    if num_classes is None or num_classes < len(classes):
+        now = 'is not set' if num_classes is None else \
+            f'={num_classes} is too small'
+        raise UsageError(
+            f'model.head.num_classes {now}: {folder} has {len(classes)} '
+            f'class folders; set num_classes = {len(classes)} in the config '
+            f'(or --cfg-options model.head.num_classes={len(classes)})')
+
+
 _EVALUATORS = {'train_dataloader': None, 'val_dataloader': 'val_evaluator',
                'test_dataloader': 'test_evaluator'}
 
@@ -63,6 +149,7 @@ def check_data_paths(cfg: Config, loaders: Sequence[str] = (
                     f'there or set {loader}.dataset.data_root (and '
                     f'{what}), e.g. --cfg-options {loader}.dataset.'
                     'data_root=/path/to/data/')
+        _check_layout(loader, loader_cfg['dataset'])
         evaluators = cfg.get(_EVALUATORS.get(loader) or '') or []
         for evaluator in evaluators if isinstance(evaluators,
                                                   list) else [evaluators]:
@@ -73,15 +160,31 @@ def check_data_paths(cfg: Config, loaders: Sequence[str] = (
                     f'set {_EVALUATORS[loader]}.ann_file')
 
 
-def check_pretrained_backbone(cfg: Config) -> None:
-    """The backbone's ``Pretrained`` checkpoint and ``load_from`` exist and
-    are PyTorch checkpoints (local files; mmengine fetches URLs)."""
-    backbone = (cfg.get('model') or {}).get('backbone') or {}
-    init = backbone.get('init_cfg')
-    sources = []
-    if isinstance(init, dict) and init.get('type') == 'Pretrained':
-        sources.append(('model.backbone.init_cfg.checkpoint',
-                        init.get('checkpoint')))
+def _pretrained_inits(model: dict) -> Iterator[Tuple[str, dict]]:
+    """(config key, init_cfg) of every ``Pretrained`` init of the model's
+    backbone and neck."""
+    for part in ('backbone', 'neck'):
+        init = (model.get(part) or {}).get('init_cfg')
+        inits = init if isinstance(init, (list, tuple)) else [init]
+        for index, item in enumerate(inits):
+            if isinstance(item, dict) and item.get('type') == 'Pretrained':
+                key = f'model.{part}.init_cfg' + (
+                    f'.{index}' if isinstance(init, (list, tuple)) else '')
+                yield key, item
+
+
+def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
+    """``load_from`` and, when the run initialises the model
+    (``init_weights``: training), the ``Pretrained`` checkpoints of the
+    backbone and the neck exist and are PyTorch checkpoints (local files;
+    mmengine fetches URLs). A ``Pretrained`` init with a ``prefix`` (the
+    fine-tuning configs load ``backbone.`` and ``neck.`` of an ImageNet
+    checkpoint) must find those weights in the file, every key and shape of
+    the part, since mmengine would load a partial match silently."""
+    model = _model_cfg(cfg)
+    inits = list(_pretrained_inits(model)) if init_weights else []
+    sources = [(f'{key}.checkpoint', init.get('checkpoint'))
+               for key, init in inits]
     if cfg.get('load_from') and not cfg.get('resume'):
         sources.append(('load_from', cfg.load_from))
     for key, path in sources:
@@ -92,17 +195,81 @@ def check_pretrained_backbone(cfg: Config) -> None:
                     'tools/convert_checkpoint.py (or train them with '
                     'configs/imagenet)' if 'init_cfg' in key else
                     'check the path')
-            raise UsageError(f'{key}: checkpoint not found: {path}; {hint}, '
-                             f'or set --cfg-options {key}=PATH')
+            # the parts that load this file are set together
+            keys = [k for k, p in sources
+                    if p == path and 'init_cfg' in k] or [key]
+            raise UsageError(
+                f'{key}: checkpoint not found: {path}; {hint}, or set '
+                '--cfg-options ' + ' '.join(f'{k}=PATH' for k in keys))
         try:
             check_checkpoint_file(path)
         except CheckpointError as err:
             raise UsageError(f'{key}: {err}') from err
+    prefixed = [(key, init) for key, init in inits if init.get('prefix')]
+    paths = {init.get('checkpoint') for _, init in prefixed}
+    if len(paths) > 1:
+        raise UsageError(
+            ' and '.join(f'{key}.checkpoint' for key, _ in prefixed) +
+            f' name different files ({", ".join(sorted(map(str, paths)))}); '
+            'the parts must come from one network: set them to the same '
+            'checkpoint')
+    states = {}  # read each file once
+    for key, init in prefixed:
+        path = init.get('checkpoint')
+        if str(path).startswith(_REMOTE):
+            continue
+        if path not in states:
+            from gcp_mm.released_weights import released_state_dict
+            try:
+                states[path] = released_state_dict(load_checkpoint_file(path))
+            except CheckpointError as err:
+                raise UsageError(f'{key}.checkpoint: {err}') from err
+        _check_part_fits(cfg, key, init, states[path])
+
+
+def _check_part_fits(cfg: Config, key: str, init: dict, state: dict) -> None:
+    """The ``prefix`` weights of a Pretrained init (``state``: its file)
+    fit the model part."""
+    from gcp_mm.released_weights import detect_arch
+    path, prefix = init['checkpoint'], init['prefix']
+    if not prefix.endswith('.'):
+        prefix += '.'  # as mmengine reads it
+    part_state = {k[len(prefix):]: v for k, v in state.items()
+                  if k.startswith(prefix)}
+    if not part_state:
+        try:
+            arch, head = detect_arch(state)
+            fix = (f'it looks like a released {arch} {head} file: convert '
+                   'it with tools/convert_checkpoint.py first')
+        except CheckpointError:
+            fix = ('it is not a checkpoint of an mmpretrain model with '
+                   f'{prefix!r} weights')
+        raise UsageError(f'{key}.checkpoint: {path} has no {prefix}* '
+                         f'weights; {fix}')
+    part = key.split('.')[1]
+    target = _build_model(cfg, part).state_dict()
+    try:
+        check_state_dict_fits(part_state, target, f'model.{part}',
+                              f'{path} ({prefix}*)')
+    except CheckpointError as err:
+        raise UsageError(f'{key}.checkpoint: {err}; is it the ImageNet '
+                         'checkpoint of this architecture?') from err
+
+
+def _model_cfg(cfg: Config) -> dict:
+    """The model config, inside the test-time augmentation wrapper
+    (``tools/test.py --tta``) if there is one."""
+    model = cfg.get('model') or {}
+    if 'module' in model and 'backbone' not in model:
+        return model['module']
+    return model
 
 
 def _build_model(cfg: Config, part: Optional[str] = None):
     from mmengine.registry import MODELS
-    model_cfg = cfg.model if part is None else cfg.model[part]
+    model_cfg = _model_cfg(cfg)
+    if part is not None:
+        model_cfg = model_cfg[part]
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         return MODELS.build(model_cfg)
 
@@ -110,7 +277,7 @@ def _build_model(cfg: Config, part: Optional[str] = None):
 def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
     """The GCP neck and the head agree, and the backbone leaves more than
     one position at the configured input size."""
-    model = cfg.get('model') or {}
+    model = _model_cfg(cfg)
     neck = model.get('neck') or {}
     if neck.get('type') != 'GlobalCovariancePooling':
         return

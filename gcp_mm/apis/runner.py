@@ -11,6 +11,7 @@ from mmengine.config import Config
 from .cli import UsageError
 from .preflight import (
     check_checkpoint_fits,
+    check_class_folders,
     check_data_paths,
     check_gcp_model_config,
     check_pretrained_backbone,
@@ -176,12 +177,16 @@ def build_runner(cfg: Config,
                  checkpoint: Optional[str] = None):
     """mmengine's Runner, after the checks that turn late failures into
     one clear ``UsageError`` (data paths of ``data_loaders`` and their
-    evaluators, the pretrained backbone, that ``checkpoint`` fits the model
-    exactly when one is given, the GCP model config) and, for CPU
-    distributed runs, :func:`start_cpu_process_group`."""
+    evaluators, class folders, the pretrained backbone and neck when
+    training, that ``checkpoint`` fits the model exactly when one is
+    given, the GCP model config) and, for CPU distributed runs,
+    :func:`start_cpu_process_group`."""
     from mmengine.runner import Runner
+    training = 'train_dataloader' in data_loaders
     check_data_paths(cfg, data_loaders)
-    check_pretrained_backbone(cfg)
+    check_class_folders(cfg, data_loaders)
+    # only training initialises the model from its Pretrained checkpoints
+    check_pretrained_backbone(cfg, init_weights=training)
     if checkpoint is not None:
         check_checkpoint_fits(cfg, checkpoint)
     check_gcp_model_config(cfg)

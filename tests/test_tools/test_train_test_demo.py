@@ -99,16 +99,52 @@ def independent_top1(cfg, checkpoint):
     return 100 * correct / total
 
 
-def test_demo_runs_end_to_end(tiny_data, tmp_path, run_tool):
+def run_tiny_demo(run_tool, work_dir):
     printed = run_tool(
-        'demo.py', '--epochs', '1', '--size', '32', '--train-per-class', '2',
-        '--val-per-class', '1', '--work-dir', tmp_path, '--det-epochs', '1',
-        '--det-size', '64', '--det-train', '4', '--det-val', '2',
-        '--landscape-interval', '1', '--landscape-steps', '2').stdout
-    assert 'GAP: top-1' in printed and 'GCP: top-1' in printed
-    assert 'bbox AP' in printed
-    for png in ('val_top1.png', 'landscape.png'):
-        assert (tmp_path / png).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+        'demo.py', '--epochs', '2', '--size', '32', '--train-per-class', '2',
+        '--val-per-class', '1', '--lr-factors', '1', '4', '--fast-schedule',
+        '--work-dir',
+        work_dir, '--det-epochs', '1', '--det-size', '64', '--det-train',
+        '4', '--det-val', '2', '--landscape-interval', '1',
+        '--landscape-steps', '2').stdout
+    with open(os.path.join(work_dir, 'summary.json')) as f:
+        return printed, json.load(f)
+
+
+def test_demo_runs_end_to_end_and_repeats_exactly(tmp_path, run_tool):
+    """The demo at a tiny size, twice: every number of summary.json but
+    the timings is the same (the README promises it for the full size)."""
+    printed, summary = run_tiny_demo(run_tool, tmp_path / 'a')
+    sweep = summary['classification']
+    assert set(sweep) == {'gap', 'gcp'}
+    from mmengine.config import Config
+
+    from gcp_mm.demo import CONFIG, auto_scaled_lr
+    base = auto_scaled_lr(Config.fromfile(CONFIG.format(head='gcp')))
+    assert base == pytest.approx(0.1 * (50 / 49)**2 * 32 / 256)
+    for head in ('gap', 'gcp'):
+        assert sorted(map(float, sweep[head])) == pytest.approx(
+            [base, 4 * base], rel=1e-3)
+        for result in sweep[head].values():
+            assert 0 <= result['top1'] <= 100
+            assert result['epoch_to_90'] in (None, 1, 2)
+        fast = summary['fast_schedule'][head]
+        assert fast['lrfast']['epochs'] == 1 and fast['lradju']['epochs'] == 2
+    assert set(summary['detection']) >= {'bbox_mAP', 'bbox_mAP_50'}
+    assert summary['seconds']['total'] >= summary['seconds']['detection']
+    assert 'GCP_M ResNet-18' in printed and 'summary:' in printed
+    for png in ('val_top1.png', 'lr_sweep.png', 'landscape.png'):
+        assert (tmp_path / 'a' / png).read_bytes()[:8] == \
+            b'\x89PNG\r\n\x1a\n'
+    _, again = run_tiny_demo(run_tool, tmp_path / 'b')
+    for part in ('classification', 'fast_schedule', 'detection'):
+        assert again[part] == summary[part], part
+
+
+def test_epoch_to_90():
+    from gcp_mm.demo import epoch_to
+    assert epoch_to([(1, 50.0), (2, 90.0), (3, 95.0)]) == 2
+    assert epoch_to([(1, 50.0), (2, 89.9)]) is None
 
 
 def test_converted_and_trained_checkpoints_fit_the_test_model(

@@ -1,0 +1,9 @@
+# GCP ResNet-101 fine-tuned on FGVC-Aircraft with the iSQRT-COV authors' recipe
+# (docs/fine_grained.md).
+_base_ = [
+    '_base_/models/resnet101_gcp.py',
+    '_base_/datasets/aircraft.py',
+    '_base_/finetune.py',
+]
+
+model = dict(head=dict(num_classes=100))

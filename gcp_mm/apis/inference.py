@@ -1,0 +1,136 @@
+"""Classifying images with a zoo or fine-grained model: what
+``tools/infer.py`` stands on.
+
+The model is a config file or a model name of mmpretrain's hub (``import
+gcp_mm`` registers gcp-mm's, see ``gcp_mm.models.hub``); the checkpoint
+must fit it exactly (released ``.pth.tar`` files are converted first with
+``tools/convert_checkpoint.py``). Images are decoded as the config's test
+pipeline decodes them (the zoo: PIL, EXIF orientation ignored, as
+torchvision), then run through mmpretrain's
+``ImageClassificationInferencer``.
+"""
+import difflib
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from gcp_mm.checkpoint import CheckpointError, check_checkpoint_file
+
+from .cli import UsageError
+from .preflight import check_checkpoint_fits
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif',
+                    '.tiff', '.webp')
+
+
+def find_images(path: str) -> List[str]:
+    """``[path]`` for an image file; for a folder, its images (by
+    extension, subfolders included), sorted."""
+    if osp.isfile(path):
+        return [path]
+    if not osp.isdir(path):
+        raise UsageError(f'image or folder not found: {path}')
+    images = sorted(
+        osp.join(folder, name) for folder, _, names in os.walk(path)
+        for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
+    if not images:
+        raise UsageError(f'no images in {path} (looked for '
+                         f'{", ".join(IMAGE_EXTENSIONS)} files)')
+    return images
+
+
+def model_config(model: str) -> Config:
+    """The config of ``model``: a config file, or a model name of
+    mmpretrain's hub (``mmpretrain.list_models()``)."""
+    if model.endswith('.py'):
+        if not osp.isfile(model):
+            raise UsageError(f'config file not found: {model}')
+        try:
+            return Config.fromfile(model)
+        except Exception as err:  # syntax errors, missing bases, ...
+            raise UsageError(f'cannot read config {model}: {err}') from err
+    from mmpretrain.apis import ModelHub, list_models
+    try:
+        return ModelHub.get(model).config
+    except ValueError:
+        close = difflib.get_close_matches(model, list_models(), n=1)
+        hint = f'; did you mean {close[0]}?' if close else (
+            "; gcp-mm's are listed by mmpretrain.list_models('*gcp*')")
+        raise UsageError(
+            f'unknown model {model!r}: neither a config file (.py) nor a '
+            f'model name of mmpretrain.list_models(){hint}') from None
+
+
+class Classifier:
+    """A model with its checkpoint, classifying image files.
+
+    Args:
+        model: a config file or a model name of mmpretrain's hub.
+        checkpoint: a checkpoint that fits the model exactly (a training
+            checkpoint of the config, or a converted released file).
+        device: 'cpu', 'cuda', ...; the inferencer's choice when None.
+    """
+
+    def __init__(self, model: str, checkpoint: str,
+                 device: Optional[str] = None):
+        from mmpretrain.apis import ImageClassificationInferencer
+        self.cfg = model_config(model)
+        if (self.cfg.model.get('head') or {}).get('num_classes', 0) is None:
+            raise UsageError(f'{model}: set num_classes in the config (the '
+                             'number of classes the checkpoint was trained '
+                             'on)')
+        try:
+            check_checkpoint_file(checkpoint)
+        except CheckpointError as err:
+            raise UsageError(str(err)) from err
+        check_checkpoint_fits(self.cfg, checkpoint)
+        self.inferencer = ImageClassificationInferencer(
+            self.cfg, pretrained=checkpoint, device=device)
+        self.classes = self.inferencer.classes
+        steps = [step for step in self.cfg.test_dataloader.dataset.pipeline
+                 if step['type'].split('.')[-1] == 'LoadImageFromFile']
+        from mmpretrain.registry import TRANSFORMS
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            self._load = TRANSFORMS.build(
+                steps[0] if steps else dict(type='LoadImageFromFile'))
+
+    def load_image(self, path: str) -> np.ndarray:
+        """The image as the config's test pipeline decodes it (BGR)."""
+        try:
+            return self._load(dict(img_path=path))['img']
+        except Exception as err:  # PIL / cv2 errors of all kinds
+            raise UsageError(f'cannot read image {path}: {err}') from err
+
+    def predict(self, paths: Sequence[str], topk: int = 5) -> List[Dict]:
+        """For each image: ``path``, the ``topk`` best ``labels`` (class
+        indices), their ``scores`` (softmax) and ``classes`` (names, or
+        None when the model has no class names), and the ``data_sample``."""
+        results = []
+        for path in paths:
+            sample = self.inferencer([self.load_image(path)],
+                                     return_datasamples=True)[0]
+            scores = sample.pred_score.detach().cpu()
+            top = scores.topk(min(topk, scores.numel()))
+            labels = top.indices.tolist()
+            results.append(
+                dict(path=path, labels=labels, scores=top.values.tolist(),
+                     classes=[self.classes[i] for i in labels]
+                     if self.classes else None, data_sample=sample))
+        return results
+
+    def draw(self, result: Dict, out_file: str) -> None:
+        """Save the image with its top predictions written on it."""
+        from mmpretrain.visualization import UniversalVisualizer
+        image = self.load_image(result['path'])[..., ::-1]  # to RGB
+        sample = result['data_sample'].clone()
+        sample.set_pred_label(result['labels'])  # draw all top-k
+        visualizer = UniversalVisualizer.get_instance('gcp_mm_infer')
+        os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+        visualizer.visualize_cls(
+            np.ascontiguousarray(image), sample, classes=self.classes,
+            draw_gt=False, draw_pred=True, draw_score=True,
+            out_file=out_file)
