@@ -14,7 +14,7 @@ import json
 
 from gcp_mm.apis import (
     UsageError,
-    add_debug_argument,
+    add_runner_arguments,
     apply_tta,
     build_runner,
     exit_on_usage_error,
@@ -44,17 +44,9 @@ def parse_args(argv=None):
         'tta_pipeline (the fine-grained configs average the scores of the '
         "centre crop and its mirror), or else mmpretrain's default, the "
         'test image and its horizontal mirror')
-    parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
-                        help='override config entries, e.g. '
-                        'test_dataloader.dataset.data_root=data/imagenet; a '
-                        'key the config does not have is an error')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher (set by dist_test.sh / '
-                        'slurm_test.sh)')
-    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
-                        help=argparse.SUPPRESS)
-    add_debug_argument(parser)
+    add_runner_arguments(parser,
+                         'test_dataloader.dataset.data_root=data/imagenet',
+                         'dist_test.sh / slurm_test.sh')
     return parser.parse_args(argv)
 
 

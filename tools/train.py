@@ -10,7 +10,7 @@ before anything is built.
 import argparse
 
 from gcp_mm.apis import (
-    add_debug_argument,
+    add_runner_arguments,
     build_runner,
     check_resume,
     configure_training,
@@ -43,18 +43,9 @@ def parse_args(argv=None):
                         '<work-dir>/<timestamp>/vis_data')
     parser.add_argument('--log-interval', type=int, metavar='N',
                         help='log every N iterations (CPU-sized runs)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', metavar='KEY=VALUE',
-        help='override config entries, e.g. train_cfg.max_epochs=10 or '
-        "visualizer.vis_backends=\"[dict(type='LocalVisBackend')]\"; a key "
-        'the config does not have is an error')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher (set by dist_train.sh / '
-                        'slurm_train.sh)')
-    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
-                        help=argparse.SUPPRESS)
-    add_debug_argument(parser)
+    add_runner_arguments(
+        parser, 'train_cfg.max_epochs=10 or visualizer.vis_backends='
+        "\"[dict(type='LocalVisBackend')]\"", 'dist_train.sh / slurm_train.sh')
     return parser.parse_args(argv)
 
 

@@ -2,7 +2,12 @@
 turn late or silent failures into one clear error before anything is built,
 and runner set-up (CPU distributed included). Registered runtime parts live
 in ``gcp_mm.engine``; ``tools/`` only parses arguments and prints."""
-from .cli import UsageError, add_debug_argument, exit_on_usage_error
+from .cli import (
+    UsageError,
+    add_debug_argument,
+    add_runner_arguments,
+    exit_on_usage_error,
+)
 from .image_size import pipeline_input_size, set_pipeline_input_size
 from .preflight import (
     check_checkpoint_fits,
@@ -21,7 +26,8 @@ from .runner import (
 from .tta import apply_tta
 
 __all__ = [
-    'UsageError', 'add_debug_argument', 'exit_on_usage_error',
+    'UsageError', 'add_debug_argument', 'add_runner_arguments',
+    'exit_on_usage_error',
     'pipeline_input_size', 'set_pipeline_input_size',
     'check_checkpoint_fits', 'check_class_folders', 'check_data_paths',
     'check_gcp_model_config', 'check_pretrained_backbone', 'check_resume',

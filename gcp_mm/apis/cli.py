@@ -37,3 +37,21 @@ def add_debug_argument(parser) -> None:
         '--debug', action='store_true',
         help='show the Python traceback of configuration and input errors '
         'too (they are reported in one line otherwise)')
+
+
+def add_runner_arguments(parser, example: str, scripts: str) -> None:
+    """``--cfg-options``, ``--launcher``, ``--local-rank`` and ``--debug``,
+    shared by tools/train.py and tools/test.py. ``example`` is a
+    ``key=value`` shown in the help; ``scripts`` names the launch scripts
+    that set ``--launcher``."""
+    import argparse
+    parser.add_argument(
+        '--cfg-options', nargs='+', metavar='KEY=VALUE',
+        help=f'override config entries, e.g. {example}; a key the config '
+        'does not have is an error')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help=f'job launcher (set by {scripts})')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    add_debug_argument(parser)
