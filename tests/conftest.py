@@ -14,16 +14,29 @@ def _seed():
 
 
 @pytest.fixture(autouse=True)
-def _isolated_default_scope():
-    """Each test starts without an mmengine default scope: Runners built by
-    earlier tests (mmdet, mmpretrain) must not redirect later registry
-    builds. mmengine has no public API to drop a scope, so the instances a
-    test created are removed afterwards."""
+def _default_scope(request):
+    """mmengine keeps the default scope of the last Runner built for the
+    rest of the process, and a later test's registry builds would follow
+    it. A test that builds Runners in-process is marked
+    ``pytest.mark.default_scope(name)``: it runs inside mmengine's
+    ``DefaultScope.overwrite_default_scope(name)``, which puts the scope
+    table back on exit. Any other test that leaves a scope behind fails."""
     from mmengine.registry import DefaultScope
-    before = dict(DefaultScope._instance_dict)
-    yield
-    DefaultScope._instance_dict.clear()
-    DefaultScope._instance_dict.update(before)
+
+    def current():
+        # by name: the context manager restores deep copies
+        scope = DefaultScope.get_current_instance()
+        return scope and (scope.instance_name, scope.scope_name)
+
+    marker = request.node.get_closest_marker('default_scope')
+    before = current()
+    with DefaultScope.overwrite_default_scope(
+            marker.args[0] if marker else None):
+        yield
+    after = current()
+    assert after == before, (
+        f'the test left mmengine default scope {after} current (before: '
+        f'{before}): mark it pytest.mark.default_scope(...)')
 
 
 @pytest.fixture

@@ -54,6 +54,11 @@ def parse_args(argv=None):
                         help='detection training images')
     parser.add_argument('--det-val', type=int, default=DEFAULTS.det_val,
                         help='detection validation images')
+    parser.add_argument('--det-batch-size', type=int,
+                        default=DEFAULTS.det_batch_size,
+                        help='detection images per iteration')
+    parser.add_argument('--det-lr', type=float, default=DEFAULTS.det_lr,
+                        help='detection learning rate')
     return parser.parse_args(argv)
 
 
@@ -67,7 +72,8 @@ def main(argv=None):
         landscape_interval=args.landscape_interval,
         landscape_steps=args.landscape_steps, det_epochs=args.det_epochs,
         det_size=args.det_size, det_train=args.det_train,
-        det_val=args.det_val, seed=args.seed)
+        det_val=args.det_val, det_batch_size=args.det_batch_size,
+        det_lr=args.det_lr, seed=args.seed)
     start = time.time()
     summary = run_demo(args.work_dir, settings)
     print('\n== gcp-mm demo: ResNet-18 on generated colour textures ==')

@@ -2,7 +2,9 @@
 
 Filled squares, discs and triangles of random colour and size on the
 colour-texture backgrounds of :mod:`gcp_mm.datasets.color_texture`, with
-boxes and polygon masks, written as ``<root>/images/*.png`` and COCO json
+boxes and polygon masks. Shapes never overlap (their circumscribed circles
+are apart), so every annotation shows the whole object it describes. Files
+are written as ``<root>/images/*.png`` and COCO json
 (``<root>/annotations/{train,val}.json``) that mmdet's ``CocoDataset`` and
 ``CocoMetric`` (pycocotools) read. Deterministic from the seed.
 """
@@ -36,6 +38,18 @@ def _area(points: List[float]) -> float:
                  / 2)
 
 
+def _free_spot(rng: np.random.Generator, placed: List[tuple],
+               radius: float, size: int, tries: int = 20):
+    """A centre whose circle of ``radius`` stays inside the image and
+    clear of the ``placed`` ones; None when ``tries`` draws find none."""
+    for _ in range(tries):
+        cx, cy = (float(v) for v in rng.uniform(radius, size - radius, 2))
+        if all(math.hypot(cx - x, cy - y) >= radius + r
+               for x, y, r in placed):
+            return cx, cy
+    return None
+
+
 def make_coco_shapes_dataset(root: str,
                              num_train: int = 48,
                              num_val: int = 16,
@@ -58,11 +72,16 @@ def make_coco_shapes_dataset(root: str,
             canvas = Image.fromarray(
                 render_texture(rng, int(rng.integers(8)), size))
             draw = ImageDraw.Draw(canvas)
+            placed = []  # (cx, cy, radius) of the shapes drawn so far
             for _ in range(int(rng.integers(1, max_objects + 1))):
                 kind = int(rng.integers(len(CATEGORIES)))
                 radius = float(rng.uniform(0.12, 0.25) * size)
-                cx, cy = rng.uniform(radius, size - radius, size=2)
-                points = _polygon(CATEGORIES[kind], float(cx), float(cy),
+                spot = _free_spot(rng, placed, radius, size)
+                if spot is None:
+                    continue
+                cx, cy = spot
+                placed.append((cx, cy, radius))
+                points = _polygon(CATEGORIES[kind], cx, cy,
                                   radius, float(rng.uniform(0, math.pi)))
                 colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
                 draw.polygon(points, fill=colour)

@@ -74,6 +74,7 @@ def coco_shapes(tmp_path_factory):
     return root
 
 
+@pytest.mark.default_scope('mmdet')
 @pytest.mark.parametrize('name', ['faster_rcnn_r50_gcpd',
                                   'faster_rcnn_r50_gcpm',
                                   'mask_rcnn_r50_gcpd', 'mask_rcnn_r50_gcpm'])

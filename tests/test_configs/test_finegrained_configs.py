@@ -33,6 +33,9 @@ from . import finegrained_data as fd
 from .test_imagenet_configs import simulate_lrs
 from .test_preprocessing import PHOTOS
 
+# the tests build Runners in-process (tests/conftest.py)
+pytestmark = pytest.mark.default_scope('mmpretrain')
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 CONFIG_DIR = os.path.join(ROOT, 'configs', 'finegrained')
 CONFIGS = sorted(
@@ -47,7 +50,8 @@ DATASETS_ = {
     'dtd': ('DTD', 'trainval', 'test'),
     'custom': ('CustomDataset', 'train', 'val'),
 }
-# FINEGRAINED.md, torchvision on PIL images; DTD and your own data: CUB's
+# docs/fine_grained.md's preprocessing as torchvision on PIL images (DTD
+# and your own data: CUB's)
 RESIZE_CROP = {
     'cub': T.Compose([T.Resize(448), T.CenterCrop(448)]),
     'aircraft': T.Compose([T.Resize((512, 512)), T.CenterCrop(448)]),

@@ -115,6 +115,7 @@ def train_tiny(data_root, work_dir, with_hook):
     return runner
 
 
+@pytest.mark.default_scope('mmpretrain')
 def test_training_is_bit_identical_with_and_without_hook(tmp_path):
     from gcp_mm.datasets import make_color_texture_dataset
     data_root = str(tmp_path / 'data')
@@ -225,6 +226,7 @@ def dropout_seed(rank):
 # model is wrapped in DDP, at a measured and at a skipped iteration, then
 # measure_landscape directly; every rank dumps what it saw.
 DDP_SCRIPT = '''
+import gc
 import importlib.util
 import json
 import os
@@ -270,6 +272,12 @@ hook.before_train_iter(runner, 5, data)
 losses, diffs = measure_landscape(model, data, 'stem', etas)
 with open(os.path.join(out_dir, f'rank{rank}.json'), 'w') as f:
     json.dump(dict(loss=losses, grad_diff=diffs, scalars=scalars), f)
+# DDP's reducer holds the process group: freed while the interpreter is
+# still whole, gloo's threads end cleanly (left to interpreter shutdown,
+# torch 2.14 aborts now and then: "terminate called without an active
+# exception")
+del runner
+gc.collect()
 torch_dist.destroy_process_group()
 '''
 

@@ -52,6 +52,7 @@ def classifier_batch(images):
                               for i in range(len(images))])
 
 
+@pytest.mark.default_scope('mmpretrain')
 def test_degenerate_batches_in_gcp_training(tmp_path):
     runner = gcp_classifier_runner(tmp_path)
     wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
@@ -75,6 +76,7 @@ def test_degenerate_batches_in_gcp_training(tmp_path):
             assert torch.equal(value, before[key]), key
 
 
+@pytest.mark.default_scope('mmpretrain')
 def test_cpu_amp_trains_gcp_classifier_with_finite_losses(tmp_path):
     from gcp_mm.apis import configure_training
     amp_cfg = gcp_classifier_runner(tmp_path).cfg
@@ -87,6 +89,7 @@ def test_cpu_amp_trains_gcp_classifier_with_finite_losses(tmp_path):
     assert isinstance(amp_runner.optim_wrapper, CPUAmpOptimWrapper)
 
 
+@pytest.mark.default_scope('mmdet')
 def test_cpu_amp_trains_gcpm_mask_rcnn_with_finite_losses(tmp_path):
     from gcp_mm import demo
     from gcp_mm.datasets import make_coco_shapes_dataset

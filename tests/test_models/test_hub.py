@@ -124,7 +124,7 @@ def published_imagenet():
 TITLES = {'resnet18': 'ResNet-18', 'resnet34': 'ResNet-34',
           'resnet50': 'ResNet-50', 'resnet101': 'ResNet-101',
           'mobilenet_v2': 'MobileNetV2', 'shufflenet_v2': 'ShuffleNetV2'}
-# FINEGRAINED.md: the published top-1 (%) of the 32K-d iSQRT-COV ResNets
+# docs/fine_grained.md: the published top-1 (%) of the 32K-d iSQRT-COV ResNets
 PUBLISHED_FINEGRAINED = {
     ('resnet50', 'cub'): 88.1, ('resnet50', 'aircraft'): 90.0,
     ('resnet50', 'cars'): 92.8, ('resnet101', 'cub'): 88.7,

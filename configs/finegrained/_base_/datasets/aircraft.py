@@ -4,19 +4,10 @@
 # PIL bilinear Resize((512, 512)), CenterCrop(448); training adds a
 # horizontal flip. Final evaluation: the centre crop and its mirror, scores
 # averaged (tools/test.py --tta).
+_base_ = './cub.py'
 dataset_type = 'FGVCAircraft'
 data_root = 'data/fgvc-aircraft-2013b'
 
-data_preprocessor = dict(
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True)
-
-# torchvision's loader ignores EXIF orientation
-load_image = dict(
-    type='LoadImageFromFile',
-    imdecode_backend='pillow',
-    color_type='color_ignore_orientation')
 resize_crop = [
     dict(
         type='Resize',
@@ -26,43 +17,18 @@ resize_crop = [
         backend='pillow'),
     dict(type='CenterCrop', crop_size=448),
 ]
+# cub.py's steps around the resize
 train_pipeline = [
-    load_image, *resize_crop,
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
+    {{_base_.load_image}}, *resize_crop, {{_base_.random_flip}},
+    {{_base_.pack}}
 ]
-test_pipeline = [load_image, *resize_crop, dict(type='PackInputs')]
-tta_pipeline = [
-    load_image, *resize_crop,
-    dict(
-        type='TestTimeAug',
-        transforms=[[
-            dict(type='RandomFlip', prob=0.),
-            dict(type='RandomFlip', prob=1., direction='horizontal'),
-        ], [dict(type='PackInputs')]]),
-]
-tta_model = dict(type='AverageClsScoreTTA')
+test_pipeline = [{{_base_.load_image}}, *resize_crop, {{_base_.pack}}]
+tta_pipeline = [{{_base_.load_image}}, *resize_crop, {{_base_.flip_tta}}]
 
-train_dataloader = dict(
-    batch_size=10,
-    num_workers=4,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='trainval',
-        pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True))
-val_dataloader = dict(
-    batch_size=10,
-    num_workers=4,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False))
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+train_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, split='trainval',
+    pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(
+    type=dataset_type, data_root=data_root, split='test',
+    pipeline=test_pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

@@ -4,62 +4,27 @@
 # PIL bilinear Resize((448, 448)) of the whole image, no crop; training adds
 # a horizontal flip. Final evaluation: the resized image and its mirror,
 # scores averaged (tools/test.py --tta).
+_base_ = './cub.py'
 dataset_type = 'StanfordCars'
 data_root = 'data/Stanford_Cars'
 
-data_preprocessor = dict(
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True)
-
-# torchvision's loader ignores EXIF orientation
-load_image = dict(
-    type='LoadImageFromFile',
-    imdecode_backend='pillow',
-    color_type='color_ignore_orientation')
 resize = dict(
     type='Resize',
     scale=(448, 448),
     keep_ratio=False,
     interpolation='bilinear',
     backend='pillow')
+# cub.py's steps around the resize
 train_pipeline = [
-    load_image, resize,
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
+    {{_base_.load_image}}, resize, {{_base_.random_flip}}, {{_base_.pack}}
 ]
-test_pipeline = [load_image, resize, dict(type='PackInputs')]
-tta_pipeline = [
-    load_image, resize,
-    dict(
-        type='TestTimeAug',
-        transforms=[[
-            dict(type='RandomFlip', prob=0.),
-            dict(type='RandomFlip', prob=1., direction='horizontal'),
-        ], [dict(type='PackInputs')]]),
-]
-tta_model = dict(type='AverageClsScoreTTA')
+test_pipeline = [{{_base_.load_image}}, resize, {{_base_.pack}}]
+tta_pipeline = [{{_base_.load_image}}, resize, {{_base_.flip_tta}}]
 
 train_dataloader = dict(
-    batch_size=10,
-    num_workers=4,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True))
+    dataset=dict(type=dataset_type, data_root=data_root,
+                 pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=10,
-    num_workers=4,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False))
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+    dataset=dict(type=dataset_type, data_root=data_root,
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

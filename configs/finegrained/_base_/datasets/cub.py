@@ -21,42 +21,30 @@ resize_crop = [
     dict(type='ResizeEdge', scale=448, edge='short', backend='pillow'),
     dict(type='CenterCrop', crop_size=448),
 ]
-train_pipeline = [
-    load_image, *resize_crop,
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [load_image, *resize_crop, dict(type='PackInputs')]
-tta_pipeline = [
-    load_image, *resize_crop,
-    dict(
-        type='TestTimeAug',
-        transforms=[[
-            dict(type='RandomFlip', prob=0.),
-            dict(type='RandomFlip', prob=1., direction='horizontal'),
-        ], [dict(type='PackInputs')]]),
-]
+random_flip = dict(type='RandomFlip', prob=0.5, direction='horizontal')
+pack = dict(type='PackInputs')
+# the image and its mirror, scores averaged
+flip_tta = dict(
+    type='TestTimeAug',
+    transforms=[[
+        dict(type='RandomFlip', prob=0.),
+        dict(type='RandomFlip', prob=1., direction='horizontal'),
+    ], [pack]])
+train_pipeline = [load_image, *resize_crop, random_flip, pack]
+test_pipeline = [load_image, *resize_crop, pack]
+tta_pipeline = [load_image, *resize_crop, flip_tta]
 tta_model = dict(type='AverageClsScoreTTA')
 
+loader = dict(batch_size=10, num_workers=4, persistent_workers=True)
 train_dataloader = dict(
-    batch_size=10,
-    num_workers=4,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        pipeline=train_pipeline),
+    **loader,
+    dataset=dict(type=dataset_type, data_root=data_root, split='train',
+                 pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
-    batch_size=10,
-    num_workers=4,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        pipeline=test_pipeline),
+    **loader,
+    dataset=dict(type=dataset_type, data_root=data_root, split='test',
+                 pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
 test_dataloader = val_dataloader

@@ -6,16 +6,10 @@
 # is what tools/convert_checkpoint.py writes from the released file, or a
 # configs/imagenet/resnet101_gcp_*.py training checkpoint; set both paths
 # to use another.
-_base_ = '../../../imagenet/_base_/models/resnet101_gcp.py'
+# (ResNet-50's fine-tuning model, ./resnet50_gcp.py, at depth 101)
+_base_ = './resnet50_gcp.py'
 
+imagenet_checkpoint = 'checkpoints/resnet101_gcp.pth'
 model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/resnet101_gcp.pth',
-            prefix='backbone.')),
-    neck=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/resnet101_gcp.pth',
-            prefix='neck.')))
+    backbone=dict(depth=101, init_cfg=dict(checkpoint=imagenet_checkpoint)),
+    neck=dict(init_cfg=dict(checkpoint=imagenet_checkpoint)))
