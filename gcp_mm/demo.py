@@ -7,7 +7,8 @@ story on the CPU in a few minutes.
    second-order statistics, over a range of learning rates, same recipe
    otherwise (docs/reference.md sections 5 and 8: GCP smooths the
    landscape, so it trains well with larger steps);
-2. the fast-decaying schedule (LRfast) against LRadju, both compressed;
+2. the fast-decaying schedule (LRfast) against LRadju, both compressed,
+   each head at its best rate of the sweep;
 3. the loss landscape of both heads at one shared rate (``LandscapeHook``);
 4. Faster R-CNN with the GCP_M backbone of the demo's best GCP network on
    generated COCO-format shapes.
@@ -245,6 +246,12 @@ def lr_key(lr: float) -> str:
     return f'{lr:.4g}'
 
 
+def best_rate(results: Dict[str, dict]) -> str:
+    """The learning rate (key) of the best final top-1, the smaller rate
+    on a tie."""
+    return max(results, key=lambda r: (results[r]['top1'], -float(r)))
+
+
 def train_classifier(head: str, data_root: str, work_dir: str,
                      settings: DemoSettings, lr: float,
                      schedule: str = 'lradju',
@@ -331,8 +338,7 @@ def run_demo(work_dir: str, settings: DemoSettings = DemoSettings(),
     log(f'data set: {counts} images of {settings.size}px, '
         f'{len(CLASS_NAMES)} classes, in {data_root}')
     base_lr = auto_scaled_lr(Config.fromfile(CONFIG.format(head='gcp')))
-    # the landscape and the schedule comparison run at the rate closest to
-    # the config's own
+    # the landscape runs at the rate closest to the config's own
     shared = min(settings.lr_factors, key=lambda f: abs(math.log(f)))
     shared_lr = base_lr * shared
     sweep: Dict[str, Dict[str, dict]] = {head: {} for head in HEADS}
@@ -350,21 +356,25 @@ def run_demo(work_dir: str, settings: DemoSettings = DemoSettings(),
                 run_dir, f'epoch_{settings.epochs}.pth')
             log(f'{head.upper()} lr {lr_key(lr)}: top-1 {curve[-1][1]:.1f}%'
                 f', 90% at epoch {epoch_to(curve)}')
+    rates = {lr_key(base_lr * f): base_lr * f for f in settings.lr_factors}
     fast: Dict[str, Dict[str, dict]] = {}
     if settings.fast_schedule:
         for head in HEADS:
+            # each head at its own best rate of the sweep: the schedules
+            # are compared where the head learns at all
+            best = best_rate(sweep[head])
             run_dir = osp.join(work_dir, f'resnet18_{head}_lrfast')
             # LRfast starts at 0.1233 where LRadju starts at 0.1041
-            lrfast = shared_lr * (53 / 52)**11 / (50 / 49)**2
+            lrfast = rates[best] * (53 / 52)**11 / (50 / 49)**2
             curve = train_classifier(head, data_root, run_dir, settings,
                                      lrfast, schedule='lrfast')
             fast[head] = dict(
                 lrfast=dict(top1=curve[-1][1], epochs=curve[-1][0],
-                            epoch_to_90=epoch_to(curve)),
-                lradju=dict(sweep[head][lr_key(shared_lr)],
-                            epochs=settings.epochs))
-            log(f'{head.upper()} LRfast ({curve[-1][0]} epochs): top-1 '
-                f'{curve[-1][1]:.1f}%')
+                            epoch_to_90=epoch_to(curve), lr=lr_key(lrfast)),
+                lradju=dict(sweep[head][best], epochs=settings.epochs,
+                            lr=best))
+            log(f'{head.upper()} LRfast ({curve[-1][0]} epochs, lr '
+                f'{lr_key(lrfast)}): top-1 {curve[-1][1]:.1f}%')
     seconds = dict(classification=time.time() - start)
 
     figures['lr_sweep'] = osp.join(work_dir, 'lr_sweep.png')
@@ -384,8 +394,7 @@ def run_demo(work_dir: str, settings: DemoSettings = DemoSettings(),
     detection = {}
     if settings.det_epochs:
         det_start = time.time()
-        best = max(sweep['gcp'], key=lambda r: (sweep['gcp'][r]['top1'],
-                                                -float(r)))
+        best = best_rate(sweep['gcp'])
         metrics = detection_demo(work_dir, checkpoints[('gcp', best)],
                                  settings)
         detection = {k.split('/')[-1]: v for k, v in metrics.items()

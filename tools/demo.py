@@ -28,7 +28,8 @@ def parse_args(argv=None):
                         'auto-scaled one')
     parser.add_argument('--fast-schedule', action='store_true',
                         help='also train both heads with LRfast (60%% of the '
-                        'epochs) at the config\'s rate (about 70 s more)')
+                        'epochs), each at its best rate of the sweep, against '
+                        'LRadju there')
     parser.add_argument('--size', type=int, default=DEFAULTS.size,
                         help='texture image size in pixels')
     parser.add_argument('--train-per-class', type=int,
@@ -89,7 +90,8 @@ def main(argv=None):
                           '(never 90%)'))
         print(f'{lr:>8}  ' + '  '.join(f'{c:>18}' for c in cells))
     for head, runs in summary['fast_schedule'].items():
-        print(f'{head.upper()}: LRfast {runs["lrfast"]["top1"]:.1f}% in '
+        print(f'{head.upper()} at its best rate {runs["lradju"]["lr"]}: '
+              f'LRfast {runs["lrfast"]["top1"]:.1f}% in '
               f'{runs["lrfast"]["epochs"]} epochs, LRadju '
               f'{runs["lradju"]["top1"]:.1f}% in {runs["lradju"]["epochs"]}')
     detection = summary['detection']

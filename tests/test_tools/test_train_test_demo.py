@@ -132,6 +132,13 @@ def test_demo_runs_end_to_end_and_repeats_exactly(tmp_path, run_tool):
             assert result['epoch_to_90'] in (None, 1, 2)
         fast = summary['fast_schedule'][head]
         assert fast['lrfast']['epochs'] == 1 and fast['lradju']['epochs'] == 2
+        # LRadju's run of the sweep at the head's best rate, and LRfast
+        # started there as the schedules start (0.1233 against 0.1041)
+        best = max(sweep[head], key=lambda r: (sweep[head][r]['top1'],
+                                               -float(r)))
+        assert fast['lradju'] == dict(sweep[head][best], epochs=2, lr=best)
+        assert float(fast['lrfast']['lr']) == pytest.approx(
+            float(best) * 0.1233 / 0.1041, rel=2e-3)
     assert set(summary['detection']) >= {'bbox_mAP', 'bbox_mAP_50'}
     assert summary['seconds']['total'] >= summary['seconds']['detection']
     assert 'GCP_M ResNet-18' in printed and 'summary:' in printed
