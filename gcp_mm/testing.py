@@ -8,12 +8,15 @@ the format its released checkpoints have (legacy ``torch.save`` as PyTorch
 """
 import contextlib
 import math
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 from unittest import mock
 
 import torch
 import torch.nn as nn
 import torchvision
+
+if TYPE_CHECKING:
+    from mmengine.config import Config
 
 
 def plain_isqrt_cov(x: torch.Tensor, num_iters: int = 5) -> torch.Tensor:
@@ -196,3 +199,62 @@ def save_released(net: nn.Module, path, arch: str,
         optimizer=optimizer.state_dict())
     with _saved_as_if_on_cuda():
         torch.save(checkpoint, path, _use_new_zipfile_serialization=not legacy)
+
+
+def classifier_config(data_root: str, work_dir: str, head: str = 'gcp',
+                      size: int = 32, epochs: int = 1) -> 'Config':
+    """A CPU-sized zoo classifier for tests: the demo's ResNet-18
+    (``configs/demo/resnet18_<head>_lradju_textures.py``) on the colour
+    textures at ``data_root`` (``gcp_mm.datasets.make_color_texture_dataset``),
+    ``size`` px, LRadju compressed to ``epochs``."""
+    return _small_config(
+        _demo_config(f'resnet18_{head}_lradju_textures.py'), data_root,
+        work_dir, size, epochs)
+
+
+def detector_config(config: str, data_root: str, work_dir: str,
+                    size: int = 96, epochs: int = 1) -> 'Config':
+    """A detection ``config`` (a path) on the generated shapes at
+    ``data_root`` (``gcp_mm.datasets.make_coco_shapes_dataset``), with the
+    settings of the demo's detector
+    (``configs/demo/faster_rcnn_r18_gcpm_shapes.py``: data, CPU sizing,
+    depth 18) and, for Mask R-CNN, ``configs/demo/_base_/masks.py``. The
+    config written to ``work_dir`` inherits ``config`` and holds them."""
+    import os
+    settings = [_demo_config('faster_rcnn_r18_gcpm_shapes.py')]
+    if 'mask_rcnn' in os.path.basename(config):
+        settings.append(_demo_config('_base_/masks.py'))
+    os.makedirs(work_dir, exist_ok=True)
+    for index, source in enumerate(settings):  # each inherits the last
+        path = os.path.join(work_dir, f'on_shapes_{index}.py')
+        with open(path, 'w') as f:
+            f.write(f'_base_ = {config!r}\n{_body(source)}')
+        config = path
+    return _small_config(config, data_root, work_dir, size, epochs)
+
+
+def _body(config: str) -> str:
+    """A config file's text without its ``_base_`` assignment."""
+    import ast
+    with open(config) as f:
+        text = f.read()
+    lines = text.splitlines()
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == '_base_' for t in node.targets):
+            del lines[node.lineno - 1:node.end_lineno]
+            break
+    return '\n'.join(lines) + '\n'
+
+
+def _demo_config(name: str) -> str:
+    import os.path as osp
+
+    from gcp_mm.resources import config_root
+    return osp.join(config_root(), 'configs', 'demo', name)
+
+
+def _small_config(config: str, data_root: str, work_dir: str, size: int,
+                  epochs: int) -> 'Config':
+    from gcp_mm.cli.config import config_on_data
+    return config_on_data(config, data_root, work_dir, size, epochs)

@@ -1,4 +1,5 @@
 """The compiled mmcv ops that Faster/Mask R-CNN need really run on CPU."""
+import pytest
 import torch
 import torchvision
 
@@ -34,24 +35,35 @@ def test_stack_versions_are_pinned():
     assert mmcv.__version__ == '2.3.6'
 
 
-def test_mmcv_ops_accept_bfloat16_on_cpu():
-    """gcp_mm.compat: nms and RoIAlign run in float32 for bf16 CPU input,
-    with gradients back in the input's dtype."""
+def test_mmcv_ops_accept_bfloat16_on_cpu_within_the_scope():
+    """gcp_mm.compat: inside low_precision_cpu_inputs, nms and RoIAlign run
+    in float32 for bf16 CPU input, with gradients back in the input's
+    dtype; outside, mmcv's own kernels are back (and refuse bf16)."""
     from mmcv.ops import nms, roi_align
+    from mmcv.ops.nms import NMSop
+    from mmcv.ops.roi_align import RoIAlignFunction
 
-    import gcp_mm  # noqa: F401
+    from gcp_mm.compat import low_precision_cpu_inputs
+    originals = [f.__dict__.get(n) for f in (NMSop, RoIAlignFunction)
+                 for n in ('forward', 'backward')]
     boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]],
                          dtype=torch.bfloat16)
     scores = torch.tensor([0.9, 0.8, 0.7], dtype=torch.bfloat16)
-    _, keep = nms(boxes, scores, iou_threshold=0.5)
-    assert keep.tolist() == [0, 2]
     feats = torch.randn(1, 2, 8, 8)
     rois = torch.tensor([[0, 1.0, 1.0, 6.0, 6.0]])
     expected = roi_align(feats, rois, (2, 2), 1.0, 2, 'avg', True)
     low = feats.bfloat16().requires_grad_()
-    out = roi_align(low, rois.bfloat16(), (2, 2), 1.0, 2, 'avg', True)
-    assert out.dtype == torch.bfloat16  # as the CUDA kernels return
-    torch.testing.assert_close(out.float(), expected, rtol=0.02, atol=0.02)
-    out.sum().backward()
+    with low_precision_cpu_inputs():
+        _, keep = nms(boxes, scores, iou_threshold=0.5)
+        assert keep.tolist() == [0, 2]
+        out = roi_align(low, rois.bfloat16(), (2, 2), 1.0, 2, 'avg', True)
+        assert out.dtype == torch.bfloat16  # as the CUDA kernels return
+        torch.testing.assert_close(out.float(), expected, rtol=0.02,
+                                   atol=0.02)
+        out.sum().backward()
     assert low.grad.dtype == torch.bfloat16
     assert torch.isfinite(low.grad.float()).all()
+    assert [f.__dict__.get(n) for f in (NMSop, RoIAlignFunction)
+            for n in ('forward', 'backward')] == originals
+    with pytest.raises(RuntimeError):
+        nms(boxes, scores, iou_threshold=0.5)

@@ -10,17 +10,12 @@ through ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
 import argparse
 import os
 
-from gcp_mm.apis import UsageError, add_debug_argument, exit_on_usage_error
-from gcp_mm.checkpoint import CheckpointError
-from gcp_mm.released_weights import (
-    ARCHS,
-    HEADS,
+from gcp_mm.checkpoint import ARCHS, HEADS
+from gcp_mm.cli import (
+    add_debug_argument,
     convert_released_checkpoint,
+    exit_on_usage_error,
 )
-
-CONFIG_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs',
-    'imagenet')
 
 
 def parse_args(argv=None):
@@ -42,11 +37,8 @@ def parse_args(argv=None):
 @exit_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        config = convert_released_checkpoint(args.src, args.dst, CONFIG_DIR,
-                                             args.arch, args.head)
-    except CheckpointError as err:
-        raise UsageError(str(err)) from err
+    config = convert_released_checkpoint(args.src, args.dst, args.arch,
+                                         args.head)
     print(f'wrote {args.dst} (model of {os.path.relpath(config)})')
 
 

@@ -13,8 +13,8 @@ import argparse
 import json
 import os.path as osp
 
-from gcp_mm.apis import add_debug_argument, exit_on_usage_error
-from gcp_mm.apis.inference import Classifier, find_images
+from gcp_mm.apis import Classifier, find_images
+from gcp_mm.cli import add_debug_argument, exit_on_usage_error
 
 
 def parse_args(argv=None):

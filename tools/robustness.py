@@ -23,7 +23,7 @@ import json
 import os
 import os.path as osp
 
-from gcp_mm.apis import UsageError, add_debug_argument, exit_on_usage_error
+from gcp_mm.cli import UsageError, add_debug_argument, exit_on_usage_error
 from gcp_mm.robustness.evaluate import check_model_files, load_classifier
 from gcp_mm.robustness.imagenet_c import (
     check_imagenet_c_inputs,

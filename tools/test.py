@@ -12,15 +12,16 @@ configs: the centre crop and its mirror, scores averaged).
 import argparse
 import json
 
-from gcp_mm.apis import (
+from gcp_mm.checkpoint import CheckpointError, check_checkpoint_file
+from gcp_mm.cli import (
     UsageError,
     add_runner_arguments,
     apply_tta,
     build_runner,
     exit_on_usage_error,
     load_config,
+    log_checkpoint_fit,
 )
-from gcp_mm.checkpoint import CheckpointError, check_checkpoint_file
 
 
 def parse_args(argv=None):
@@ -68,6 +69,8 @@ def main(argv=None):
     except CheckpointError as err:
         raise UsageError(str(err)) from err
     cfg.load_from = args.checkpoint
+    if args.partial:
+        log_checkpoint_fit(cfg, args.checkpoint)
     runner = build_runner(cfg, ['test_dataloader'],
                           checkpoint=None if args.partial else args.checkpoint)
     metrics = runner.test()

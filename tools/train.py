@@ -9,7 +9,7 @@ before anything is built.
 """
 import argparse
 
-from gcp_mm.apis import (
+from gcp_mm.cli import (
     add_runner_arguments,
     build_runner,
     check_resume,

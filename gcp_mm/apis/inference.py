@@ -18,13 +18,14 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from gcp_mm.checkpoint import CheckpointError, check_checkpoint_file
+from gcp_mm.checkpoint import check_loadable
+from gcp_mm.config_file import read_config
+from gcp_mm.datasets.image_files import IMAGE_EXTENSIONS, is_image_file
+from gcp_mm.errors import InputError
 
-from .cli import UsageError
-from .preflight import check_checkpoint_fits
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif',
-                    '.tiff', '.webp')
+class InferenceInputError(InputError):
+    """An image, model or config that the inference API cannot use."""
 
 
 def find_images(path: str) -> List[str]:
@@ -33,12 +34,12 @@ def find_images(path: str) -> List[str]:
     if osp.isfile(path):
         return [path]
     if not osp.isdir(path):
-        raise UsageError(f'image or folder not found: {path}')
+        raise InferenceInputError(f'image or folder not found: {path}')
     images = sorted(
         osp.join(folder, name) for folder, _, names in os.walk(path)
-        for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
+        for name in names if is_image_file(name))
     if not images:
-        raise UsageError(f'no images in {path} (looked for '
+        raise InferenceInputError(f'no images in {path} (looked for '
                          f'{", ".join(IMAGE_EXTENSIONS)} files)')
     return images
 
@@ -47,12 +48,7 @@ def model_config(model: str) -> Config:
     """The config of ``model``: a config file, or a model name of
     mmpretrain's hub (``mmpretrain.list_models()``)."""
     if model.endswith('.py'):
-        if not osp.isfile(model):
-            raise UsageError(f'config file not found: {model}')
-        try:
-            return Config.fromfile(model)
-        except Exception as err:  # syntax errors, missing bases, ...
-            raise UsageError(f'cannot read config {model}: {err}') from err
+        return read_config(model)
     from mmpretrain.apis import ModelHub, list_models
     try:
         return ModelHub.get(model).config
@@ -60,7 +56,7 @@ def model_config(model: str) -> Config:
         close = difflib.get_close_matches(model, list_models(), n=1)
         hint = f'; did you mean {close[0]}?' if close else (
             "; gcp-mm's are listed by mmpretrain.list_models('*gcp*')")
-        raise UsageError(
+        raise InferenceInputError(
             f'unknown model {model!r}: neither a config file (.py) nor a '
             f'model name of mmpretrain.list_models(){hint}') from None
 
@@ -80,14 +76,12 @@ class Classifier:
         from mmpretrain.apis import ImageClassificationInferencer
         self.cfg = model_config(model)
         if (self.cfg.model.get('head') or {}).get('num_classes', 0) is None:
-            raise UsageError(f'{model}: set num_classes in the config (the '
-                             'number of classes the checkpoint was trained '
+            raise InferenceInputError(
+                f'{model}: set num_classes in the config (the '
+                'number of classes the checkpoint was trained '
                              'on)')
-        try:
-            check_checkpoint_file(checkpoint)
-        except CheckpointError as err:
-            raise UsageError(str(err)) from err
-        check_checkpoint_fits(self.cfg, checkpoint)
+        check_loadable(self._build_model().state_dict(), checkpoint,
+                       f'the model of {model}')
         self.inferencer = ImageClassificationInferencer(
             self.cfg, pretrained=checkpoint, device=device)
         self.classes = self.inferencer.classes
@@ -98,12 +92,18 @@ class Classifier:
             self._load = TRANSFORMS.build(
                 steps[0] if steps else dict(type='LoadImageFromFile'))
 
+    def _build_model(self):
+        from mmpretrain.registry import MODELS
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            return MODELS.build(self.cfg.model)
+
     def load_image(self, path: str) -> np.ndarray:
         """The image as the config's test pipeline decodes it (BGR)."""
         try:
             return self._load(dict(img_path=path))['img']
         except Exception as err:  # PIL / cv2 errors of all kinds
-            raise UsageError(f'cannot read image {path}: {err}') from err
+            raise InferenceInputError(
+                f'cannot read image {path}: {err}') from err
 
     def predict(self, paths: Sequence[str], topk: int = 5) -> List[Dict]:
         """For each image: ``path``, the ``topk`` best ``labels`` (class

@@ -1,3 +1,3 @@
-from .mmcv_ops import enable_low_precision_cpu_inputs
+from .mmcv_ops import low_precision_cpu_inputs
 
-__all__ = ['enable_low_precision_cpu_inputs']
+__all__ = ['low_precision_cpu_inputs']

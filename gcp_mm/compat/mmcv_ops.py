@@ -6,9 +6,12 @@ float64 only, so Faster / Mask R-CNN under CPU autocast (``tools/train.py
 but found BFloat16". These wrappers run those two ops (forward and backward) in
 float32 when they get low-precision CPU tensors and return results in the
 input's dtype, as the CUDA kernels do. Every other case (CUDA, float32,
-float64) is untouched.
+float64) is untouched, and so is everything outside
+:func:`low_precision_cpu_inputs`.
 """
+import contextlib
 import functools
+from typing import Iterator
 
 import torch
 
@@ -35,20 +38,46 @@ def _float32_on_cpu(method):
                          and r.is_floating_point() else r for r in result)
         return result.to(low) if result.is_floating_point() else result
 
-    wrapper.gcp_mm_float32_on_cpu = True
     return wrapper
 
 
-def enable_low_precision_cpu_inputs() -> None:
-    """Patch ``NMSop`` and ``RoIAlignFunction`` once (idempotent); a no-op
-    where mmcv was built without its compiled ops."""
+_active = 0  # nesting depth of low_precision_cpu_inputs()
+_originals: dict = {}
+
+
+def _functions():
     try:
         from mmcv.ops.nms import NMSop
         from mmcv.ops.roi_align import RoIAlignFunction
-    except ImportError:
-        return
-    for function in (NMSop, RoIAlignFunction):
-        for name in ('forward', 'backward'):
-            method = getattr(function, name)
-            if not getattr(method, 'gcp_mm_float32_on_cpu', False):
-                setattr(function, name, staticmethod(_float32_on_cpu(method)))
+    except ImportError:  # mmcv without its compiled ops
+        return ()
+    return (NMSop, RoIAlignFunction)
+
+
+@contextlib.contextmanager
+def low_precision_cpu_inputs() -> Iterator[None]:
+    """Within the block, ``NMSop`` and ``RoIAlignFunction`` take
+    low-precision CPU tensors; on leaving the outermost block they are
+    restored. Autograd looks ``backward`` up when it runs, so the block
+    must hold the backward pass too (``CPUAmpOptimWrapper`` enters it for
+    its forward and its backward)."""
+    global _active
+    if _active == 0:
+        for function in _functions():
+            for name in ('forward', 'backward'):
+                # None: inherited (NMSop has no backward of its own)
+                _originals[(function, name)] = function.__dict__.get(name)
+                setattr(function, name, staticmethod(
+                    _float32_on_cpu(getattr(function, name))))
+    _active += 1
+    try:
+        yield
+    finally:
+        _active -= 1
+        if _active == 0:
+            for (function, name), method in _originals.items():
+                if method is None:
+                    delattr(function, name)
+                else:
+                    setattr(function, name, method)
+            _originals.clear()

@@ -5,7 +5,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
-from gcp_mm.compat import enable_low_precision_cpu_inputs
+from gcp_mm.compat import low_precision_cpu_inputs
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -51,18 +51,22 @@ class CPUAmpOptimWrapper(FiniteCheckOptimWrapper):
     iSQRT-COV matrix functions stay in float32 inside autocast.
 
     mmcv's CPU ``nms`` / ``RoIAlign`` kernels have no low-precision
-    version, so building this wrapper lets them take bfloat16/float16
-    inputs (``gcp_mm.compat``); nothing is patched otherwise."""
+    version: within this wrapper's forward and backward they take
+    bfloat16/float16 inputs (``gcp_mm.compat.low_precision_cpu_inputs``),
+    and they are restored after each."""
 
     def __init__(self, *args, dtype: Union[str, torch.dtype] = 'bfloat16',
                  **kwargs):
         super().__init__(*args, **kwargs)
-        enable_low_precision_cpu_inputs()
         self.cast_dtype = getattr(torch, dtype) if isinstance(dtype,
                                                               str) else dtype
 
     @contextmanager
     def optim_context(self, model):
         with super().optim_context(model), torch.autocast(
-                'cpu', dtype=self.cast_dtype):
+                'cpu', dtype=self.cast_dtype), low_precision_cpu_inputs():
             yield
+
+    def backward(self, loss: torch.Tensor, **kwargs) -> None:
+        with low_precision_cpu_inputs():
+            super().backward(loss, **kwargs)

@@ -10,7 +10,7 @@ import numpy as np
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+from gcp_mm.datasets.image_files import is_image_file
 
 
 def list_class_images(root: str) -> Tuple[List[str], List[Tuple[str, int]]]:
@@ -28,7 +28,7 @@ def list_class_images(root: str) -> Tuple[List[str], List[Tuple[str, int]]]:
     for label, name in enumerate(classes):
         folder = osp.join(root, name)
         items += [(osp.join(folder, f), label) for f in sorted(os.listdir(
-            folder)) if f.lower().endswith(IMAGE_EXTENSIONS)]
+            folder)) if is_image_file(f)]
     if not items:
         raise FileNotFoundError(f'no images under {root}')
     return classes, items

@@ -1,6 +1,6 @@
 """Running an mmpretrain classifier over robustness data: loading the
 model with its weights, batched prediction, progress lines. Inputs a user
-got wrong raise ``gcp_mm.apis.UsageError`` (one ``error:`` line in the
+got wrong raise ``RobustnessInputError`` (one ``error:`` line in the
 tool), checked before any model is built."""
 import os.path as osp
 import sys
@@ -10,18 +10,18 @@ from typing import Iterable, Tuple
 import numpy as np
 import torch
 
-from gcp_mm.apis.cli import UsageError
+from .errors import RobustnessInputError
 
 
 def check_model_files(config: str, checkpoint: str) -> None:
     """Fail before any model is built if the config or the checkpoint
     file does not exist."""
     if not osp.isfile(config):
-        raise UsageError(
+        raise RobustnessInputError(
             f'config file not found: {config}; pass an mmpretrain config, '
             'e.g. configs/imagenet/resnet50_gcp_lrnorm.py')
     if not osp.isfile(checkpoint):
-        raise UsageError(
+        raise RobustnessInputError(
             f'checkpoint file not found: {checkpoint}; pass the weights of '
             "the config's model (a checkpoint of tools/train.py, one made "
             'by tools/convert_checkpoint.py, or a released .pth.tar of the '
@@ -35,55 +35,25 @@ def check_image_folder(root: str, purpose: str) -> None:
     try:
         list_class_images(root)
     except FileNotFoundError as err:
-        raise UsageError(
+        raise RobustnessInputError(
             f'{err}; pass a <class>/<image> folder {purpose}') from err
-
-
-def load_weights(model: torch.nn.Module, path: str,
-                 name: str = 'the model') -> None:
-    """Load a checkpoint into ``model``: read by
-    ``gcp_mm.checkpoint.load_checkpoint_file``, converted when released by
-    ``gcp_mm.released_weights``.
-
-    Accepted: our own checkpoints (mmengine training checkpoints, files of
-    tools/convert_checkpoint.py, bare state dicts), whose keys are the
-    model's (``backbone.``/``neck.``/``head.``), and the paper's released
-    files (a dict with a ``module.``-prefixed ``state_dict`` in torchvision
-    names), which are converted on the fly for the detected architecture.
-    Both ``torch.save`` formats are read (``load_checkpoint_file``; the
-    released files are legacy ones). Every unknown, missing or mis-shaped
-    key is reported (``gcp_mm.checkpoint.CheckpointError``).
-    """
-    from gcp_mm.checkpoint import check_state_dict_fits, load_checkpoint_file
-    from gcp_mm.released_weights import (
-        convert_released_state_dict,
-        detect_arch,
-        released_state_dict,
-    )
-    state = released_state_dict(load_checkpoint_file(path))
-    target = model.state_dict()
-    if any(key.split('.')[0] in ('backbone', 'neck', 'head')
-           for key in state):
-        check_state_dict_fits(state, target, name, path)
-    else:  # the paper's released format (torchvision names)
-        arch, _ = detect_arch(state)
-        state = convert_released_state_dict(state, target, arch, source=path)
-    model.load_state_dict(state, strict=True)
 
 
 def load_classifier(config: str, checkpoint: str, device: str = 'cpu'):
     """The config's model, with the config's data preprocessor (as
     mmengine's Runner builds it) and the checkpoint's weights
-    (``load_weights``), in eval mode. A checkpoint that cannot be read or
-    does not fit the model raises ``UsageError``."""
-    from mmengine.config import Config
+    (``gcp_mm.checkpoint.load_weights``: our checkpoints, and the paper's
+    released files converted on the fly), in eval mode. A checkpoint that
+    cannot be read raises ``CheckpointError``; one that does not fit the
+    model, ``RobustnessInputError``."""
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
 
-    from gcp_mm.checkpoint import CheckpointError
+    from gcp_mm.checkpoint import StateDictMismatch, load_weights
+    from gcp_mm.config_file import read_config
 
     check_model_files(config, checkpoint)
-    cfg = Config.fromfile(config)
+    cfg = read_config(config)
     model_cfg = cfg.model.copy()
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
@@ -92,10 +62,10 @@ def load_classifier(config: str, checkpoint: str, device: str = 'cpu'):
         model = MODELS.build(model_cfg)
     try:
         load_weights(model, checkpoint, f'the model of {config}')
-    except CheckpointError as err:
-        raise UsageError(
-            f'{err}; pass a checkpoint of the config\'s model (or the '
-            'config of the checkpoint\'s)') from err
+    except StateDictMismatch as err:
+        raise RobustnessInputError(
+            'pass a checkpoint of the config\'s model (or the config of '
+            f'the checkpoint\'s): {err}') from err
     return model.to(device).eval()
 
 

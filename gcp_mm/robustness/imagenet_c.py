@@ -4,9 +4,8 @@ summary (docs/robustness.md)."""
 import os.path as osp
 from typing import Dict, Iterator, Optional, Sequence
 
-from gcp_mm.apis.cli import UsageError
-
 from .data import corrupted_images, folder_images, list_class_images
+from .errors import RobustnessInputError
 from .evaluate import (
     Progress,
     check_image_folder,
@@ -25,25 +24,25 @@ def check_imagenet_c_inputs(corruptions: Sequence[str],
                             severities: Sequence[int],
                             clean_root: str,
                             imagenet_c_root: Optional[str] = None) -> None:
-    """Fail with ``UsageError`` on an unknown corruption or
+    """Fail with ``RobustnessInputError`` on an unknown corruption or
     severity, or a missing clean / ImageNet-C folder."""
     known = tuple(ALEXNET_ERRORS)  # those with an AlexNet normaliser
     for name in corruptions:
         if name not in known:
-            raise UsageError(
+            raise RobustnessInputError(
                 f'unknown corruption {name!r}; choose from '
                 f'{", ".join(known)} (or leave --corruptions out for the '
                 '15 benchmark corruptions)')
     for severity in severities:
         if severity not in SEVERITIES:
-            raise UsageError(
+            raise RobustnessInputError(
                 f'unknown severity {severity}; choose from 1, 2, 3, 4, 5')
     check_image_folder(clean_root, 'of clean images, such as the ImageNet '
                        'val folder')
     if imagenet_c_root is None:
         return
     if not osp.isdir(imagenet_c_root):
-        raise UsageError(
+        raise RobustnessInputError(
             f'ImageNet-C folder not found: {imagenet_c_root}; pass the '
             'folder holding <corruption>/<severity>/<wnid>/*.JPEG, or use '
             '--corrupt-from to generate the corruptions')
@@ -51,7 +50,7 @@ def check_imagenet_c_inputs(corruptions: Sequence[str],
         for severity in severities:
             folder = imagenet_c_folder(imagenet_c_root, name, severity)
             if not osp.isdir(folder):
-                raise UsageError(
+                raise RobustnessInputError(
                     f'ImageNet-C folder not found: {folder}; download '
                     f'{name}, or leave it out with --corruptions')
 

@@ -9,9 +9,8 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from gcp_mm.apis.cli import UsageError
-
 from .data import list_class_images
+from .errors import RobustnessInputError
 from .evaluate import (
     Progress,
     check_image_folder,
@@ -94,23 +93,23 @@ def check_imagenet_p_inputs(perturbations: Sequence[str],
                             difficulty: int,
                             imagenet_p_root: Optional[str] = None,
                             clean_root: Optional[str] = None) -> None:
-    """Fail with ``UsageError`` on an unknown perturbation or
+    """Fail with ``RobustnessInputError`` on an unknown perturbation or
     difficulty, or a folder that the evaluation would not find."""
     for name in perturbations:
         if name not in TEST_PERTURBATIONS:
-            raise UsageError(
+            raise RobustnessInputError(
                 f'unknown perturbation {name!r}; choose from '
                 f'{", ".join(TEST_PERTURBATIONS)} (or leave --perturbations '
                 'out for all 10)')
     if difficulty not in DIFFICULTIES:
-        raise UsageError(
+        raise RobustnessInputError(
             f'unknown difficulty {difficulty}; choose from 1, 2, 3')
     if clean_root is not None:
         check_image_folder(clean_root, 'to make the sequences from')
     if imagenet_p_root is None:
         return
     if not osp.isdir(imagenet_p_root):
-        raise UsageError(
+        raise RobustnessInputError(
             f'ImageNet-P folder not found: {imagenet_p_root}; pass the '
             'folder holding <perturbation>/<wnid>/*.mp4, or use '
             '--perturb-from to generate the sequences')
@@ -118,7 +117,7 @@ def check_imagenet_p_inputs(perturbations: Sequence[str],
         try:
             imagenet_p_video_paths(imagenet_p_root, name, difficulty)
         except FileNotFoundError as err:
-            raise UsageError(
+            raise RobustnessInputError(
                 f'{err}; download {name}' +
                 (f' at difficulty {difficulty}' if is_noise(name)
                  and difficulty > 1 else '') +
@@ -182,16 +181,16 @@ def check_baseline(baseline: Dict[str, object],
                    difficulty: int,
                    data: Optional[str] = None,
                    source: str = 'the baseline') -> None:
-    """Fail with ``UsageError`` unless ``baseline`` (the
+    """Fail with ``RobustnessInputError`` unless ``baseline`` (the
     ``imagenet_p`` results of a run) can normalise a run of
     ``perturbations`` at ``difficulty`` on ``data`` ('released' or
     'generated' sequences; not checked when either is unknown)."""
     if data and baseline.get('data') and baseline['data'] != data:
-        raise UsageError(
+        raise RobustnessInputError(
             f'{source} was evaluated on {baseline["data"]} sequences, this '
             f'run on {data} ones; pass a baseline run on the same data')
     if baseline.get('difficulty', 1) != difficulty:
-        raise UsageError(
+        raise RobustnessInputError(
             f'{source} was evaluated at difficulty '
             f'{baseline.get("difficulty", 1)}, this run at {difficulty}; '
             f'pass a baseline run with --difficulty {difficulty}')
@@ -199,13 +198,13 @@ def check_baseline(baseline: Dict[str, object],
                if n not in baseline.get('fp', {})
                or n not in baseline.get('t5d', {})]
     if missing:
-        raise UsageError(
+        raise RobustnessInputError(
             f'{source} lacks the perturbations {", ".join(missing)}; rerun '
             'the baseline with them, or leave them out with --perturbations')
     zero = [n for n in perturbations
             if baseline['fp'][n] == 0 or baseline['t5d'][n] == 0]
     if zero:
-        raise UsageError(
+        raise RobustnessInputError(
             f'{source}: the baseline never flips on {", ".join(zero)}, so '
             'ratios to it are undefined; use another baseline, or leave '
             'them out with --perturbations')
@@ -220,16 +219,16 @@ def read_baseline(path: str,
     hint = ('run tools/robustness.py on the baseline model with --imagenet-p '
             'or --perturb-from first and pass its <work-dir>/robustness.json')
     if not osp.isfile(path):
-        raise UsageError(f'baseline file not found: {path}; {hint}')
+        raise RobustnessInputError(f'baseline file not found: {path}; {hint}')
     try:
         with open(path) as f:
             report = json.load(f)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UsageError(
+        raise RobustnessInputError(
             f'cannot read baseline {path} ({err}); {hint}') from err
     baseline = report.get('imagenet_p') if isinstance(report, dict) else None
     if not isinstance(baseline, dict) or not baseline.get('fp'):
-        raise UsageError(
+        raise RobustnessInputError(
             f'{path} has no ImageNet-P results; {hint}')
     check_baseline(baseline, perturbations, difficulty, data, path)
     return baseline

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import gcp_mm  # noqa: F401
-from gcp_mm import demo
+from gcp_mm.testing import detector_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -79,7 +79,7 @@ def coco_shapes(tmp_path_factory):
                                   'faster_rcnn_r50_gcpm',
                                   'mask_rcnn_r50_gcpd', 'mask_rcnn_r50_gcpm'])
 def test_trains_and_tests_on_generated_coco(coco_shapes, tmp_path, name):
-    cfg = demo.detection_demo_config(config_path(name), coco_shapes,
+    cfg = detector_config(config_path(name), coco_shapes,
                                      str(tmp_path), size=96, epochs=1)
     cfg.model.backbone.init_cfg = None  # no ImageNet weights here
     cfg.train_dataloader.batch_size = 2

@@ -7,8 +7,8 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
+from gcp_mm.checkpoint import convert_released_state_dict
 from gcp_mm.models import DropoutLinearClsHead, GlobalCovariancePooling
-from gcp_mm.released_weights import convert_released_state_dict
 from gcp_mm.testing import reference_net
 
 from .test_imagenet_configs import CONFIGS, load

@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from gcp_mm import demo
+from gcp_mm.testing import classifier_config, detector_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -77,8 +77,7 @@ def run_two_ranks(cfg, tmp_path):
 def test_gcp_classifier_ranks_agree(tmp_path):
     from gcp_mm.datasets import make_color_texture_dataset
     make_color_texture_dataset(str(tmp_path / 'data'), 2, 1, size=32)
-    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'),
-                           str(tmp_path / 'data'), str(tmp_path / 'work'),
+    cfg = classifier_config(str(tmp_path / 'data'), str(tmp_path / 'work'),
                            size=32, epochs=1)
     cfg.train_dataloader.batch_size = 4  # 2 iterations per rank
     weights = run_two_ranks(cfg, tmp_path)
@@ -89,9 +88,10 @@ def test_gcpm_faster_rcnn_ranks_agree(tmp_path):
     from gcp_mm.datasets import make_coco_shapes_dataset
     make_coco_shapes_dataset(str(tmp_path / 'coco'), num_train=4, num_val=2,
                              size=64)
-    cfg = demo.detection_demo_config(
+    cfg = detector_config(
         os.path.join(ROOT, 'configs', 'faster_rcnn_r50_gcpm.py'),
-        str(tmp_path / 'coco'), str(tmp_path / 'work'), size=64, epochs=1)
+        str(tmp_path / 'coco'), str(tmp_path / 'work'), size=64,
+        epochs=1)
     cfg.model.backbone.init_cfg = None
     cfg.model.backbone.depth = 18
     cfg.model.neck.in_channels = [64, 128, 256, 512]

@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
-from gcp_mm import demo
 from gcp_mm.engine import LandscapeHook, measure_landscape
+from gcp_mm.testing import classifier_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -101,7 +101,7 @@ def test_bad_arguments():
 
 
 def train_tiny(data_root, work_dir, with_hook):
-    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), data_root,
+    cfg = classifier_config(data_root,
                            work_dir, size=32, epochs=2)
     cfg.train_dataloader.batch_size = 4
     cfg.model.head.init_cfg = dict(type='Normal', layer='Linear', std=0.01)
@@ -179,10 +179,12 @@ def test_under_ddp_two_cpu_processes_rank_0_writes(tmp_path):
     data_root = str(tmp_path / 'data')
     make_color_texture_dataset(data_root, 2, 1, size=32)
     work_dir = tmp_path / 'work'
-    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), data_root,
+    cfg = classifier_config(data_root,
                            str(work_dir), size=32, epochs=1)
     cfg.train_dataloader.batch_size = 4  # 16 images / (2 ranks x 4): 2 its
-    demo.add_landscape_hook(cfg, interval=1, num_steps=2)
+    cfg.custom_hooks = [dict(type='LandscapeHook', interval=1, num_steps=2,
+                             split_module='backbone.maxpool',
+                             step_range=(0.1, 75.0))]
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg_file = str(tmp_path / 'ddp.py')
     cfg.dump(cfg_file)
@@ -366,7 +368,7 @@ def test_tensorboard_steps_match_the_training_loss(tmp_path, run_tool):
     data_root = str(tmp_path / 'data')
     make_color_texture_dataset(data_root, 1, 1, size=32)
     work_dir = tmp_path / 'work'
-    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), data_root,
+    cfg = classifier_config(data_root,
                            str(work_dir), size=32, epochs=2)
     cfg.train_dataloader.batch_size = 4  # 4 iterations in all
     cfg.model.head.init_cfg = dict(type='Normal', layer='Linear', std=0.01)

@@ -34,11 +34,10 @@ def test_non_finite_gradient_raises_before_the_step():
 
 
 def gcp_classifier_runner(tmp_path, **optim_overrides):
-    from gcp_mm import demo
     from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.testing import classifier_config
     make_color_texture_dataset(str(tmp_path / 'data'), 1, 1, size=32)
-    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'),
-                           str(tmp_path / 'data'), str(tmp_path / 'work'),
+    cfg = classifier_config(str(tmp_path / 'data'), str(tmp_path / 'work'),
                            size=32, epochs=1)
     cfg.train_dataloader.batch_size = 4
     cfg.optim_wrapper.update(optim_overrides)
@@ -78,7 +77,7 @@ def test_degenerate_batches_in_gcp_training(tmp_path):
 
 @pytest.mark.default_scope('mmpretrain')
 def test_cpu_amp_trains_gcp_classifier_with_finite_losses(tmp_path):
-    from gcp_mm.apis import configure_training
+    from gcp_mm.cli import configure_training
     amp_cfg = gcp_classifier_runner(tmp_path).cfg
     configure_training(amp_cfg, amp=True)  # what tools/train.py --amp does
     assert amp_cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
@@ -91,12 +90,13 @@ def test_cpu_amp_trains_gcp_classifier_with_finite_losses(tmp_path):
 
 @pytest.mark.default_scope('mmdet')
 def test_cpu_amp_trains_gcpm_mask_rcnn_with_finite_losses(tmp_path):
-    from gcp_mm import demo
     from gcp_mm.datasets import make_coco_shapes_dataset
+    from gcp_mm.testing import detector_config
     make_coco_shapes_dataset(str(tmp_path / 'coco'), 4, 2, size=64)
-    cfg = demo.detection_demo_config(
+    cfg = detector_config(
         os.path.join(ROOT, 'configs', 'mask_rcnn_r50_gcpm.py'),
-        str(tmp_path / 'coco'), str(tmp_path / 'work'), size=64, epochs=1)
+        str(tmp_path / 'coco'), str(tmp_path / 'work'), size=64,
+        epochs=1)
     cfg.model.backbone.init_cfg = None
     cfg.train_dataloader.batch_size = 2
     cfg.train_cfg.val_interval = 2

@@ -170,14 +170,13 @@ def test_the_index_names_each_config_and_its_published_metrics(models):
 def test_get_model_with_converted_released_weights(tmp_path):
     """The released format, converted, loads through get_model(name,
     pretrained=PATH) and computes the reference network's logits."""
-    from gcp_mm.released_weights import convert_released_checkpoint
+    from gcp_mm.cli import convert_released_checkpoint
     from gcp_mm.testing import reference_net, save_released
     net = reference_net('resnet18', 'gcp')
     released = str(tmp_path / 'r18.pth.tar')
     save_released(net, released, 'resnet18')
     converted = str(tmp_path / 'r18_gcp.pth')
-    convert_released_checkpoint(released, converted,
-                                os.path.join(ROOT, 'configs', 'imagenet'))
+    convert_released_checkpoint(released, converted)
     model = get_model('resnet18-gcp_8xb32-lrnorm_in1k', pretrained=converted)
     assert model._dataset_meta['classes'] == IMAGENET_CATEGORIES
     image = Image.open(PHOTO).convert('RGB')

@@ -5,7 +5,7 @@ against hand-computed ratios (docs/robustness.md)."""
 import numpy as np
 import pytest
 
-from gcp_mm.apis import UsageError
+from gcp_mm.robustness.errors import RobustnessInputError
 from gcp_mm.robustness.imagenet_p import (
     check_baseline,
     evaluate_imagenet_p,
@@ -146,9 +146,9 @@ def test_normalisation_by_another_baseline_by_hand():
     (dict(fp=dict(BASELINE_B['fp'], tilt=0.0)), 'never flips on tilt'),
 ])
 def test_unusable_baselines_are_refused(change, message):
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(RobustnessInputError, match=message):
         normalise_by_baseline(RUN_A, dict(BASELINE_B, **change))
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(RobustnessInputError, match=message):
         check_baseline(dict(BASELINE_B, **change), list(RUN_A['fp']), 1,
                        'released')
 
@@ -164,14 +164,16 @@ def test_missing_imagenet_c_folders_are_named(tmp_path):
     (tmp_path / 'c' / 'fog' / '1').mkdir(parents=True)
     val, c = str(tmp_path / 'val'), str(tmp_path / 'c')
     check_imagenet_c_inputs(['fog'], [1], val, c)  # complete: no error
-    with pytest.raises(UsageError, match='image folder not found: .*nowhere'
+    with pytest.raises(RobustnessInputError,
+                       match='image folder not found: .*nowhere'
                        '; pass a <class>/<image> folder'):
         check_imagenet_c_inputs(['fog'], [1], str(tmp_path / 'nowhere'), c)
     (tmp_path / 'empty' / 'n0').mkdir(parents=True)
-    with pytest.raises(UsageError, match='no images under .*empty'):
+    with pytest.raises(RobustnessInputError, match='no images under .*empty'):
         check_imagenet_c_inputs(['fog'], [1], str(tmp_path / 'empty'), c)
-    with pytest.raises(UsageError, match='ImageNet-C folder not found: '
+    with pytest.raises(RobustnessInputError,
+                       match='ImageNet-C folder not found: '
                        f'{c}/fog/2; download fog, or leave it out'):
         check_imagenet_c_inputs(['fog'], [1, 2], val, c)
-    with pytest.raises(UsageError, match="unknown severity 6"):
+    with pytest.raises(RobustnessInputError, match="unknown severity 6"):
         check_imagenet_c_inputs(['fog'], [6], val, c)

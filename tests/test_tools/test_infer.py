@@ -22,8 +22,8 @@ from mmpretrain.registry import MODELS
 from PIL import Image
 
 import gcp_mm  # noqa: F401
-from gcp_mm.apis import UsageError
-from gcp_mm.apis.inference import Classifier, find_images
+from gcp_mm.apis import Classifier, find_images
+from gcp_mm.errors import InputError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -119,35 +119,36 @@ def test_image_with_a_fine_grained_model_name(tmp_path, run_tool):
 
 
 def test_input_errors(tmp_path, r18):
-    with pytest.raises(UsageError, match='image or folder not found'):
+    with pytest.raises(InputError, match='image or folder not found'):
         find_images(str(tmp_path / 'nowhere'))
     (tmp_path / 'empty').mkdir()
-    with pytest.raises(UsageError, match=r'no images in .*empty'):
+    with pytest.raises(InputError, match=r'no images in .*empty'):
         find_images(str(tmp_path / 'empty'))
     (tmp_path / 'broken.jpg').write_bytes(b'not a jpeg')
     classifier = Classifier('configs/imagenet/resnet18_gcp_lrnorm.py',
                             r18[1], 'cpu')
-    with pytest.raises(UsageError, match=r'cannot read image .*broken\.jpg'):
+    with pytest.raises(InputError, match=r'cannot read image .*broken\.jpg'):
         classifier.predict([str(tmp_path / 'broken.jpg')])
 
 
 def test_model_and_checkpoint_errors(tmp_path, r18):
     from gcp_mm.testing import reference_net, save_released
-    with pytest.raises(UsageError, match=r"unknown model 'resnet18-gcp_8xb32"
+    with pytest.raises(InputError, match=r"unknown model 'resnet18-gcp_8xb32"
                        r"-lrnorm'.*did you mean resnet18-gcp_8xb32-lrnorm_"
                        r"in1k\?"):
         Classifier('resnet18-gcp_8xb32-lrnorm', r18[1])
-    with pytest.raises(UsageError, match=r'config file not found'):
+    with pytest.raises(InputError, match=r'config file not found'):
         Classifier('configs/imagenet/resnet18_gcp.py', r18[1])
-    with pytest.raises(UsageError, match=r'checkpoint file not found'):
+    with pytest.raises(InputError, match=r'checkpoint file not found'):
         Classifier('resnet18-gcp_8xb32-lrnorm_in1k', str(tmp_path / 'x.pth'))
     released = str(tmp_path / 'released.pth.tar')
     save_released(reference_net('resnet18', 'gcp', randomize=False),
                   released, 'resnet18')
-    with pytest.raises(UsageError, match=r'released resnet18 gcp file: '
-                       r'convert it with tools/convert_checkpoint\.py'):
+    with pytest.raises(InputError, match=r'convert .*released\.pth\.tar '
+                       r'with tools/convert_checkpoint\.py first: it looks '
+                       r'like a released resnet18 gcp file'):
         Classifier('resnet18-gcp_8xb32-lrnorm_in1k', released)
-    with pytest.raises(UsageError, match=r'does not fit'):
+    with pytest.raises(InputError, match=r'does not fit'):
         Classifier('resnet18-gap_8xb32-lrnorm_in1k', r18[1])
 
 

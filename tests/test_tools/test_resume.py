@@ -5,15 +5,15 @@ import glob
 
 import torch
 
-from gcp_mm import demo
 from gcp_mm.checkpoint import load_checkpoint_file
+from gcp_mm.testing import classifier_config
 
 
 def test_resume_is_bit_identical(tmp_path, run_tool):
     from gcp_mm.datasets import make_color_texture_dataset
     data_root = str(tmp_path / 'data')
     make_color_texture_dataset(data_root, 2, 1, size=32)
-    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), data_root,
+    cfg = classifier_config(data_root,
                            str(tmp_path / 'unused'), size=32, epochs=2)
     cfg.train_dataloader.batch_size = 8
     # deterministic data: the test pipeline for training as well (random

@@ -19,39 +19,9 @@ def tiny_data(tmp_path_factory):
     return root
 
 
-def test_dataset_is_deterministic_and_in_custom_dataset_layout(tmp_path):
-    from mmpretrain.datasets import CustomDataset
-
-    from gcp_mm.datasets import CLASS_NAMES, make_color_texture_dataset
-    for run in ('a', 'b'):
-        make_color_texture_dataset(str(tmp_path / run), 1, 1, size=16,
-                                   seed=3)
-    for cls in CLASS_NAMES:
-        first = (tmp_path / 'a' / 'train' / cls / '0000.png').read_bytes()
-        assert first == (tmp_path / 'b' / 'train' / cls /
-                         '0000.png').read_bytes()
-    dataset = CustomDataset(data_root=str(tmp_path / 'a'),
-                            data_prefix='val', pipeline=[])
-    assert dataset.CLASSES == CLASS_NAMES and len(dataset) == 8
-
-
-def test_classes_share_first_order_statistics():
-    import numpy as np
-
-    from gcp_mm.datasets.color_texture import render_texture
-    rng = np.random.default_rng(0)
-    means = []
-    for cls in range(8):
-        images = np.stack([render_texture(rng, cls, 16) for _ in range(400)])
-        means.append(images.reshape(-1, 3).mean(0))
-    # same mean colour (128) for every class, within sampling noise (the
-    # per-image colour shift has std 17 -> 0.9 for the mean of 400 images)
-    assert np.abs(np.array(means) - 128).max() < 4
-
-
 def test_train_then_test_on_generated_data(tiny_data, tmp_path, run_tool):
-    from gcp_mm import demo
-    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), tiny_data,
+    from gcp_mm.testing import classifier_config
+    cfg = classifier_config(tiny_data,
                            str(tmp_path / 'run'), size=32, epochs=1)
     cfg.train_dataloader.batch_size = 8
     cfg_file = str(tmp_path / 'tiny_gcp.py')
@@ -119,8 +89,9 @@ def test_demo_runs_end_to_end_and_repeats_exactly(tmp_path, run_tool):
     assert set(sweep) == {'gap', 'gcp'}
     from mmengine.config import Config
 
-    from gcp_mm.demo import CONFIG, auto_scaled_lr
-    base = auto_scaled_lr(Config.fromfile(CONFIG.format(head='gcp')))
+    from gcp_mm.demo import auto_scaled_lr, demo_config
+    base = auto_scaled_lr(Config.fromfile(
+        demo_config('resnet18_gcp_lradju_textures.py')))
     assert base == pytest.approx(0.1 * (50 / 49)**2 * 32 / 256)
     for head in ('gap', 'gcp'):
         assert sorted(map(float, sweep[head])) == pytest.approx(
@@ -151,7 +122,7 @@ def test_demo_runs_end_to_end_and_repeats_exactly(tmp_path, run_tool):
 
 
 def test_epoch_to_90():
-    from gcp_mm.demo import epoch_to
+    from gcp_mm.analysis import epoch_to
     assert epoch_to([(1, 50.0), (2, 90.0), (3, 95.0)]) == 2
     assert epoch_to([(1, 50.0), (2, 89.9)]) is None
 
@@ -161,17 +132,15 @@ def test_converted_and_trained_checkpoints_fit_the_test_model(
     """tools/test.py refuses checkpoints that do not fit (every key and
     shape), so a converted released file and one of our training
     checkpoints evaluating at all means they fit exactly."""
-    from gcp_mm import demo
-    from gcp_mm.released_weights import convert_released_checkpoint
-    from gcp_mm.testing import reference_net, save_released
+    from gcp_mm.cli import convert_released_checkpoint
+    from gcp_mm.testing import classifier_config, reference_net, save_released
     net = reference_net('resnet18', 'gcp')
     released = tmp_path / 'r18.pth.tar'
     save_released(net, released, 'resnet18')
     converted = str(tmp_path / 'r18_gcp.pth')
-    convert_released_checkpoint(str(released), converted,
-                                os.path.join(ROOT, 'configs', 'imagenet'))
+    convert_released_checkpoint(str(released), converted)
 
-    cfg = demo.demo_config(demo.CONFIG.format(head='gcp'), tiny_data,
+    cfg = classifier_config(tiny_data,
                            str(tmp_path / 'w'), size=32, epochs=1)
     cfg.model.head.num_classes = 1000  # the released classifier
     cfg.data_preprocessor.num_classes = 1000

@@ -9,8 +9,12 @@ import sys
 import pytest
 import torch
 
-from gcp_mm import demo
-from gcp_mm.testing import reference_net, save_released
+from gcp_mm.testing import (
+    classifier_config,
+    detector_config,
+    reference_net,
+    save_released,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -28,9 +32,8 @@ def tiny(tmp_path_factory):
     make_color_texture_dataset(str(root / 'data'), 1, 1, size=32)
     paths = {}
     for head in ('gap', 'gcp'):
-        cfg = demo.demo_config(demo.CONFIG.format(head=head),
-                               str(root / 'data'), str(root / 'unused'),
-                               size=32, epochs=1)
+        cfg = classifier_config(str(root / 'data'), str(root / 'unused'),
+                                head=head, size=32, epochs=1)
         paths[f'{head}.py'] = str(root / f'{head}.py')
         cfg.dump(paths[f'{head}.py'])
         model = MODELS.build(cfg.model)
@@ -46,9 +49,14 @@ def tiny(tmp_path_factory):
     return paths
 
 
-def fails_clearly(run_tool, tmp_path, tool, *args, expected):
-    """Run the tool; it must exit 2 with one error line matching every
-    pattern of ``expected``, no traceback, and no work dir."""
+# every one-line answer stays under this many characters
+LINE_BUDGET = 300
+
+
+def fails_clearly(run_tool, tmp_path, tool, *args, expected, report=None):
+    """Run the tool; it must exit 2 with one error line under the budget
+    matching every pattern of ``expected``, no traceback, and no work dir
+    (or one holding only the ``report`` that the line names)."""
     work_dir = tmp_path / 'work'
     done = run_tool(tool, *args, '--work-dir', work_dir, check=False)
     assert done.returncode == 2, done.stderr[-3000:]
@@ -56,9 +64,14 @@ def fails_clearly(run_tool, tmp_path, tool, *args, expected):
     errors = [line for line in done.stderr.splitlines()
               if line.startswith('error: ')]
     assert len(errors) == 1, done.stderr[-3000:]
+    assert len(errors[0]) < LINE_BUDGET, errors[0]
     for pattern in expected:
         assert re.search(pattern, errors[0]), (pattern, errors[0])
-    assert not work_dir.exists(), 'the work dir was written'
+    if report is None:
+        assert not work_dir.exists(), 'the work dir was written'
+    else:
+        assert sorted(p.name for p in work_dir.iterdir()) == [report]
+        assert str(work_dir / report) in errors[0]
     return errors[0]
 
 
@@ -69,24 +82,27 @@ def test_unconverted_released_checkpoint_is_refused(tiny, tmp_path,
                                                     run_tool):
     fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
                   tiny['released.pth.tar'],
-                  expected=[r'released\.pth\.tar does not fit',
-                            r'unknown keys', r'released resnet18 gcp file',
-                            r'tools/convert_checkpoint\.py'])
+                  expected=[r'^error: convert .*released\.pth\.tar with '
+                            r'tools/convert_checkpoint\.py first',
+                            r'released resnet18 gcp file'])
 
 
 def test_gap_checkpoint_for_gcp_config_is_refused(tiny, tmp_path, run_tool):
     fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
                   tiny['gap.pth'],
-                  expected=[r'gap\.pth does not fit', r'missing keys.*'
-                            r'neck\.reduction\.0\.weight',
-                            r'wrong config or checkpoint\?', r'--partial'])
+                  expected=[r'^error: pass the checkpoint of this config',
+                            r'--partial', r'gap\.pth does not fit',
+                            r'missing keys.*neck\.reduction\.0\.weight'],
+                  report='checkpoint_mismatch.txt')
 
 
 def test_other_class_count_is_refused(tiny, tmp_path, run_tool):
     fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
                   tiny['10classes.pth'],
                   expected=[r'shape mismatches.*head\.fc\.weight: '
-                            r'\(10, 32896\) in .*\(8, 32896\) in the model'])
+                            r'\(10, 32896\) in the file, \(8, 32896\) in '
+                            r'the model'],
+                  report='checkpoint_mismatch.txt')
 
 
 def test_partial_loading_is_explicit(tiny, tmp_path, run_tool):
@@ -115,9 +131,10 @@ def test_wrong_validation_path(tiny, tmp_path, run_tool):
 def test_missing_detection_backbone_checkpoint(tmp_path, run_tool):
     from gcp_mm.datasets import make_coco_shapes_dataset
     make_coco_shapes_dataset(str(tmp_path / 'coco'), 2, 1, size=64)
-    cfg = demo.detection_demo_config(
+    cfg = detector_config(
         os.path.join(ROOT, 'configs', 'faster_rcnn_r50_gcpm.py'),
-        str(tmp_path / 'coco'), str(tmp_path / 'unused'), size=64, epochs=1)
+        str(tmp_path / 'coco'), str(tmp_path / 'unused'), size=64,
+        epochs=1)
     config = str(tmp_path / 'det.py')
     cfg.dump(config)
     fails_clearly(run_tool, tmp_path, 'train.py', config,
@@ -125,6 +142,101 @@ def test_missing_detection_backbone_checkpoint(tmp_path, run_tool):
                             r'checkpoint not found: '
                             r'checkpoints/resnet50_gcp\.pth',
                             r'tools/convert_checkpoint\.py'])
+
+
+def test_gcp_backbone_under_a_stock_mmdet_base(tmp_path, run_tool):
+    """mmdet's own Faster R-CNN base with the backbone swapped to GCPResNet
+    inherits torchvision's GAP ResNet-50 init: answered before anything is
+    built, with both fixes."""
+    from gcp_mm.datasets import make_coco_shapes_dataset
+    make_coco_shapes_dataset(str(tmp_path / 'coco'), 2, 1, size=64)
+    config = tmp_path / 'mine.py'
+    config.write_text(
+        "_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'\n"
+        "custom_imports = dict(imports=['gcp_mm'], "
+        "allow_failed_imports=False)\n"
+        "model = dict(backbone=dict(type='GCPResNet', variant='M'))\n"
+        f"data_root = '{tmp_path / 'coco'}/'\n"
+        "train_dataloader = dict(dataset=dict(data_root=data_root, "
+        "ann_file='annotations/train.json', data_prefix=dict(img='images/'"
+        ")))\n"
+        "val_dataloader = dict(dataset=dict(data_root=data_root, "
+        "ann_file='annotations/val.json', data_prefix=dict(img='images/'"
+        ")))\n"
+        "val_evaluator = dict(ann_file=data_root + 'annotations/val.json')\n")
+    fails_clearly(run_tool, tmp_path, 'train.py', config,
+                  expected=[r'^error: model\.backbone\.init_cfg: convert '
+                            r'GCP ImageNet weights \(tools/convert_checkpoint'
+                            r'\.py\)', r'init_cfg=None to train from '
+                            r'scratch', r'torchvision://resnet50 is a GAP '
+                            r'ResNet'])
+
+
+def test_gcp_backbone_from_a_plain_imagenet_resnet_file(tmp_path, run_tool):
+    """A torchvision ImageNet ResNet file (as users download it) for
+    GCPResNet: a GAP network's weights, refused with both fixes."""
+    import torchvision
+
+    from gcp_mm.datasets import make_coco_shapes_dataset
+    make_coco_shapes_dataset(str(tmp_path / 'coco'), 2, 1, size=64)
+    plain = tmp_path / 'resnet18-f37072fd.pth'
+    torch.save(torchvision.models.resnet18().state_dict(), plain)
+    cfg = detector_config(
+        os.path.join(ROOT, 'configs', 'faster_rcnn_r50_gcpm.py'),
+        str(tmp_path / 'coco'), str(tmp_path / 'unused'), size=64,
+        epochs=1)
+    cfg.model.backbone.depth = 18
+    cfg.model.neck.in_channels = [64, 128, 256, 512]
+    cfg.model.backbone.init_cfg.checkpoint = str(plain)
+    config = str(tmp_path / 'det.py')
+    cfg.dump(config)
+    fails_clearly(run_tool, tmp_path, 'train.py', config,
+                  expected=[r'model\.backbone\.init_cfg=None',
+                            r'resnet18-f37072fd\.pth is a GAP ResNet'])
+
+
+def test_a_directory_as_checkpoint(tiny, tmp_path, run_tool):
+    (tmp_path / 'epochs').mkdir()
+    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+                  tmp_path / 'epochs',
+                  expected=[r'epochs is a directory, not a checkpoint file'])
+
+
+def test_typo_in_a_nested_option_is_refused_before_building(tiny, tmp_path,
+                                                           run_tool):
+    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+                  '--cfg-options', 'model.neck.reduced_chanels=32',
+                  expected=[r"GlobalCovariancePooling takes no argument "
+                            r"'reduced_chanels'; did you mean "
+                            r"model\.neck\.reduced_channels\?"])
+
+
+def test_new_nested_options_that_exist_pass(tiny):
+    """Arguments left at their defaults may be set, also those that go on
+    to a base class through **kwargs."""
+    from gcp_mm.cli import load_config
+    cfg = load_config(tiny['gcp.py'], ['model.neck.num_iters=3',
+                                       'model.backbone.frozen_stages=1'])
+    assert cfg.model.neck.num_iters == 3
+    det = load_config(
+        os.path.join(ROOT, 'configs', 'faster_rcnn_r50_gcpm.py'),
+        ['model.backbone.frozen_stages=2'])  # GCPResNet(**kwargs) -> ResNet
+    assert det.model.backbone.frozen_stages == 2
+    with pytest.raises(Exception, match=r"GCPResNet takes no argument "
+                       r"'frozen_stage'; did you mean "
+                       r"model\.backbone\.frozen_stages\?"):
+        load_config(os.path.join(ROOT, 'configs', 'faster_rcnn_r50_gcpm.py'),
+                    ['model.backbone.frozen_stage=2'])
+
+
+def test_partial_loading_says_what_it_kept(tiny, tmp_path, run_tool):
+    done = run_tool('test.py', tiny['gcp.py'], tiny['10classes.pth'],
+                    '--partial', '--work-dir', tmp_path / 'w')
+    line = next(line for line in done.stdout.splitlines()
+                if '10classes.pth: ' in line)
+    assert re.search(r'10classes\.pth: \d+ tensors load into the model; '
+                     r'kept at their initialisation: head\.fc: 10 classes '
+                     r'in the file, 8 in the model', line), line
 
 
 def test_resume_without_checkpoint_says_so(tiny, tmp_path, run_tool):
@@ -168,7 +280,7 @@ def test_bad_cfg_options(tiny, tmp_path, run_tool, option, expected):
 
 
 def test_list_of_dicts_on_the_command_line():
-    from gcp_mm.apis import load_config
+    from gcp_mm.cli import load_config
     cfg = load_config(
         os.path.join(ROOT, 'configs', 'imagenet', 'resnet18_gcp_lrnorm.py'),
         ["visualizer.vis_backends=[dict(type='LocalVisBackend'), "

@@ -7,8 +7,18 @@ from mmdet.models.backbones import ResNet
 from mmengine.logging import print_log
 from mmengine.registry import MODELS
 
-from gcp_mm.checkpoint import check_state_dict_fits
-from gcp_mm.released_weights import backbone_state_dict
+from gcp_mm.checkpoint import (
+    CheckpointError,
+    backbone_state_dict,
+    load_weights,
+    read_state_dict,
+)
+
+# checkpoints that mmengine fetches itself: ImageNet GAP ResNets, all
+_REMOTE = ('torchvision://', 'open-mmlab://', 'mmcls://', 'http://',
+           'https://')
+# what a GCP classifier's head holds besides its classifier
+_GCP_HEAD = ('layer_reduce', 'neck.')
 
 
 @MODELS.register_module()
@@ -58,11 +68,35 @@ class GCPResNet(ResNet):
         super().train(mode)
         return self
 
+    @staticmethod
+    def check_pretrained(init_cfg) -> None:
+        """Raise ``CheckpointError`` with both fixes unless a
+        ``Pretrained`` ``init_cfg`` names GCP ImageNet weights: an ImageNet
+        ResNet of mmdet's bases (``torchvision://``, ``open-mmlab://``)
+        or a file of a GAP classifier is refused, since GCPResNet is the
+        GCP network's backbone (a missing file is left to the caller)."""
+        if not (isinstance(init_cfg, dict)
+                and init_cfg.get('type') == 'Pretrained'):
+            return
+        path = str(init_cfg.get('checkpoint'))
+        if not path.startswith(_REMOTE):
+            if not os.path.isfile(path):
+                return
+            _, dropped = backbone_state_dict(read_state_dict(path))
+            if not dropped or any(k.startswith(_GCP_HEAD) for k in dropped):
+                return  # a GCP classifier, or a backbone alone
+        raise CheckpointError(
+            'convert GCP ImageNet weights (tools/convert_checkpoint.py) and '
+            'set model.backbone.init_cfg.checkpoint=PATH, or set '
+            'model.backbone.init_cfg=None to train from scratch: '
+            f'{path} is a GAP ResNet')
+
     def init_weights(self):
         cfg = self.init_cfg
         if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
             super().init_weights()
             return
+        self.check_pretrained(cfg)
         path = cfg.get('checkpoint')
         if not path or not os.path.isfile(path):
             raise FileNotFoundError(
@@ -71,12 +105,10 @@ class GCPResNet(ResNet):
                 '(or train them with configs/imagenet) and set '
                 'model.backbone.init_cfg.checkpoint, e.g. --cfg-options '
                 'model.backbone.init_cfg.checkpoint=PATH')
-        state, dropped = backbone_state_dict(path)
-        check_state_dict_fits(state, self.state_dict(),
-                              f'GCPResNet(depth={self.depth})', path)
-        self.load_state_dict(state, strict=True)
+        loaded = load_weights(self, path, f'GCPResNet(depth={self.depth})',
+                              part='backbone')
         print_log(
-            f'GCPResNet-{self.variant}: loaded {len(state)} tensors from '
-            f'{path}; dropped {len(dropped)} classification-head keys: '
-            f'{", ".join(dropped)}', logger='current')
+            f'GCPResNet-{self.variant}: loaded {len(loaded.state)} tensors '
+            f'from {path}; dropped {len(loaded.dropped)} classification-head '
+            f'keys: {", ".join(loaded.dropped)}', logger='current')
         self._is_init = True

@@ -1,11 +1,11 @@
 # The zoo's GCP ResNet-101 (configs/imagenet), set up for fine-tuning as the
 # iSQRT-COV authors do (docs/fine_grained.md): the backbone and the GCP
-# reduction load the ImageNet GCP weights; the classifier is new, an
-# nn.Linear(32896, num_classes) with PyTorch's default initialisation (the
-# head keeps init_cfg=None and nothing is loaded into it). The checkpoint
-# is what tools/convert_checkpoint.py writes from the released file, or a
-# configs/imagenet/resnet101_gcp_*.py training checkpoint; set both paths
-# to use another.
+# reduction load the ImageNet GCP weights; the classifier is new, an nn.Linear
+# on the 256-d GCP features with PyTorch's default initialisation (the head
+# keeps init_cfg=None and nothing is loaded into it). The checkpoint is what
+# tools/convert_checkpoint.py writes from the released file, or a
+# configs/imagenet/resnet101_gcp_*.py training checkpoint; set both paths to
+# use another.
 # (ResNet-50's fine-tuning model, ./resnet50_gcp.py, at depth 101)
 _base_ = './resnet50_gcp.py'
 

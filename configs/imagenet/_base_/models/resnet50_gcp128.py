@@ -1,3 +1,6 @@
-# ResNet-50 GCP with a 128-d reduction: Linear(8256).
+# ResNet-50 GCP with a 128-d reduction (head width d(d+1)/2).
 _base_ = './resnet50_gcp.py'
-model = dict(neck=dict(reduced_channels=128), head=dict(in_channels=8256))
+gcp_dim = 128
+model = dict(
+    neck=dict(reduced_channels=gcp_dim),
+    head=dict(in_channels=gcp_dim * (gcp_dim + 1) // 2))

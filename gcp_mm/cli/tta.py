@@ -4,7 +4,7 @@ import copy
 
 from mmengine.config import Config
 
-from .cli import UsageError
+from .errors import UsageError
 
 
 def apply_tta(cfg: Config) -> None:
@@ -28,7 +28,9 @@ def apply_tta(cfg: Config) -> None:
             'only)')
     if 'tta_model' not in cfg:
         cfg.tta_model = dict(type='mmpretrain.AverageClsScoreTTA')
-    if 'tta_pipeline' not in cfg:
+    if 'tta_pipeline' in cfg:
+        follow_test_pipeline(cfg)
+    else:
         test_pipeline = cfg.test_dataloader.dataset.pipeline
         cfg.tta_pipeline = copy.deepcopy(test_pipeline)
         cfg.tta_pipeline[-1] = dict(
@@ -39,3 +41,21 @@ def apply_tta(cfg: Config) -> None:
             ], [test_pipeline[-1]]])
     cfg.model = dict(**cfg.tta_model, module=cfg.model)
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+
+def follow_test_pipeline(cfg: Config) -> None:
+    """The config's ``tta_pipeline`` reads images as the test pipeline
+    does now: the steps before its ``TestTimeAug`` become the test
+    pipeline's steps before its last (packing) one. A size given for the
+    test pipeline (``--cfg-options``) then holds for the augmented views
+    too, where the config's own ``tta_pipeline`` would keep its size."""
+    tta = cfg.tta_pipeline
+    views = [i for i, step in enumerate(tta)
+             if str(step.get('type')).split('.')[-1] == 'TestTimeAug']
+    if len(views) != 1:
+        raise UsageError(
+            f'--tta: the tta_pipeline of {cfg.filename} has '
+            f'{len(views)} TestTimeAug steps; it needs one, after the '
+            'loading and resizing steps')
+    test = cfg.test_dataloader.dataset.pipeline
+    cfg.tta_pipeline = copy.deepcopy(test[:-1]) + tta[views[0]:]

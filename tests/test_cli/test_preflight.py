@@ -5,7 +5,7 @@ import os
 import pytest
 from mmengine.config import Config
 
-from gcp_mm.apis import UsageError, check_gcp_model_config
+from gcp_mm.cli import UsageError, check_gcp_model_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -119,7 +119,7 @@ def test_foreign_objects_are_refused_and_named(tmp_path, legacy):
                _use_new_zipfile_serialization=not legacy)
     with pytest.raises(CheckpointError,
                        match=r'odd\.pth: it pickles objects other than '
-                       r'tensors \(.*test_checkpoint\._Payload\)'):
+                       r'tensors \(.*test_io\._Payload\)'):
         load_checkpoint_file(str(path))
 
 
@@ -149,4 +149,4 @@ def test_state_dict_fit_lists_every_problem():
         check_state_dict_fits(state, target, 'Net', 'f.pth')
     assert str(err.value) == (
         'f.pth does not fit Net: unknown keys (1): x; missing keys (1): c; '
-        'shape mismatches (1): b: (4,) in f.pth, (3,) in the model')
+        'shape mismatches (1): b: (4,) in the file, (3,) in the model')

@@ -1,4 +1,5 @@
-"""The input size of mmpretrain pipelines, read and set in one place."""
+"""The input size of mmpretrain (and mmdet) pipelines, read and set in one
+place."""
 from typing import Optional, Sequence
 
 # The steps that fix the network's input size, and the resize before a
@@ -18,8 +19,12 @@ def pipeline_input_size(pipeline: Sequence[dict]) -> Optional[int]:
 
 def set_pipeline_input_size(pipeline: Sequence[dict], size: int) -> None:
     """Make a pipeline produce ``size`` x ``size`` inputs: crops of
-    ``size``, short-side resizes to ``size * 256 / 224``."""
+    ``size``, short-side resizes to ``size * 256 / 224``; mmdet's
+    ``Resize`` to a (w, h) scale goes to (size, size)."""
     for step in pipeline:
+        if step.get('type') == 'Resize' and isinstance(
+                step.get('scale'), (tuple, list)):
+            step['scale'] = (size, size)
         if step.get('type') == 'RandomResizedCrop':
             step['scale'] = size
         elif step.get('type') == 'ResizeEdge':

@@ -4,18 +4,28 @@ import sys
 import traceback
 from typing import Callable
 
+from gcp_mm.errors import InputError
 
-class UsageError(ValueError):
-    """An expected user mistake (a wrong path, key or value). The tools
-    print ``error: <message>`` and exit with status 2, without a traceback;
-    the message names the problem and the fix."""
+
+class UsageError(InputError):
+    """A mistake in a tool's arguments or config (a wrong path, key or
+    value), found by the command-line layer's checks."""
+
+
+def one_line(err: BaseException) -> str:
+    """The message of ``err`` as one line (exceptions re-raised from data
+    loader workers carry the worker's traceback after the first line)."""
+    return str(err).strip().splitlines()[0] if str(err).strip() else \
+        type(err).__name__
 
 
 def exit_on_usage_error(main: Callable) -> Callable:
-    """Wrap a tool's ``main(argv)``: a ``UsageError`` ends the process
-    with one ``error:`` line and status 2 (its traceback too when the
-    arguments hold ``--debug``, see :func:`add_debug_argument`); other
-    exceptions propagate with their traceback."""
+    """Wrap a tool's ``main(argv)``: an ``InputError`` (a ``UsageError`` of
+    the tools' checks, or the plugin core's own kinds: checkpoints, data,
+    robustness inputs) ends the process with one ``error:`` line and
+    status 2 (its traceback too when the arguments hold ``--debug``, see
+    :func:`add_debug_argument`); other exceptions propagate with their
+    traceback."""
 
     @functools.wraps(main)
     def wrapper(argv=None):
@@ -23,10 +33,10 @@ def exit_on_usage_error(main: Callable) -> Callable:
         debug = '--debug' in args
         try:
             return main(args)
-        except UsageError as err:
+        except InputError as err:
             if debug:
                 traceback.print_exc()
-            print(f'error: {err}', file=sys.stderr)
+            print(f'error: {one_line(err)}', file=sys.stderr)
             sys.exit(2)
 
     return wrapper

@@ -12,16 +12,18 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS
 
-from gcp_mm.checkpoint import CheckpointError
-from gcp_mm.released_weights import (
+from gcp_mm.checkpoint import (
+    CheckpointError,
     backbone_state_dict,
-    convert_released_checkpoint,
     detect_arch,
+    read_state_dict,
     released_state_dict,
 )
+from gcp_mm.cli import convert_released_checkpoint
 from gcp_mm.testing import reference_net, save_released
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 CONFIG_DIR = os.path.join(ROOT, 'configs', 'imagenet')
 
 CASES = [(arch, head)
@@ -36,7 +38,7 @@ def test_converted_weights_reproduce_reference_logits(tmp_path, arch, head):
     net = reference_net(arch, head)
     src, dst = tmp_path / 'released.pth.tar', tmp_path / 'converted.pth'
     save_released(net, src, arch)
-    config = convert_released_checkpoint(str(src), str(dst), CONFIG_DIR)
+    config = convert_released_checkpoint(str(src), str(dst))
     assert os.path.basename(config) == f'{arch}_{head}_lrnorm.py'
     model = MODELS.build(Config.fromfile(config).model).eval()
     load_checkpoint(model, str(dst), strict=True)
@@ -51,7 +53,7 @@ def test_pretrained_init_cfg_loads_converted_file(tmp_path):
     net = reference_net('resnet18', 'gcp')
     src, dst = tmp_path / 'r18.pth.tar', tmp_path / 'r18.pth'
     save_released(net, src, 'resnet18')
-    convert_released_checkpoint(str(src), str(dst), CONFIG_DIR)
+    convert_released_checkpoint(str(src), str(dst))
     cfg = Config.fromfile(os.path.join(CONFIG_DIR,
                                        'resnet18_gcp_lrnorm.py')).model
     cfg.init_cfg = dict(type='Pretrained', checkpoint=str(dst))
@@ -76,8 +78,7 @@ def test_unknown_and_missing_keys_are_listed(tmp_path):
     src = tmp_path / 'bad.pth.tar'
     torch.save(dict(state_dict=state), src)
     with pytest.raises(CheckpointError) as err:
-        convert_released_checkpoint(str(src), str(tmp_path / 'o.pth'),
-                                    CONFIG_DIR)
+        convert_released_checkpoint(str(src), str(tmp_path / 'o.pth'))
     message = str(err.value)
     assert 'unknown keys (1): extra.weight' in message
     assert 'missing keys (1): backbone.layer2.0.bn1.running_mean' in message
@@ -97,8 +98,7 @@ def test_other_head_layout_is_reported_not_loaded(tmp_path):
                _use_new_zipfile_serialization=False)
     with pytest.raises(CheckpointError,
                        match=r'unknown keys \(5\): dimension_reduction\.2\.'):
-        convert_released_checkpoint(str(src), str(tmp_path / 'o.pth'),
-                                    CONFIG_DIR)
+        convert_released_checkpoint(str(src), str(tmp_path / 'o.pth'))
 
 
 def test_shape_mismatch_is_listed(tmp_path):
@@ -110,8 +110,7 @@ def test_shape_mismatch_is_listed(tmp_path):
     with pytest.raises(CheckpointError,
                        match=r'shape mismatches \(1\): head.fc.bias: '
                        r'\(10,\) in .*, \(1000,\) in the model'):
-        convert_released_checkpoint(str(src), str(tmp_path / 'o.pth'),
-                                    CONFIG_DIR)
+        convert_released_checkpoint(str(src), str(tmp_path / 'o.pth'))
 
 
 def test_foreign_checkpoint_matches_no_architecture():
@@ -127,7 +126,7 @@ def test_requested_arch_must_agree(tmp_path):
     save_released(net, src, 'resnet18')
     with pytest.raises(CheckpointError, match="not the requested arch"):
         convert_released_checkpoint(str(src), str(tmp_path / 'o.pth'),
-                                    CONFIG_DIR, arch='resnet50')
+                                    arch='resnet50')
 
 
 def test_truncated_released_file_names_the_file(tmp_path):
@@ -135,15 +134,14 @@ def test_truncated_released_file_names_the_file(tmp_path):
     save_released(reference_net('resnet18', 'gap'), src, 'resnet18')
     src.write_bytes(src.read_bytes()[:len(src.read_bytes()) // 2])
     with pytest.raises(CheckpointError, match=r'cut\.pth\.tar.*truncated'):
-        convert_released_checkpoint(str(src), str(tmp_path / 'o.pth'),
-                                    CONFIG_DIR)
+        convert_released_checkpoint(str(src), str(tmp_path / 'o.pth'))
 
 
 def test_backbone_state_dict_of_released_file(tmp_path):
     net = reference_net('resnet50', 'gcp')
     src = tmp_path / 'r50.pth.tar'
     save_released(net, src, 'resnet50')
-    backbone, dropped = backbone_state_dict(str(src))
+    backbone, dropped = backbone_state_dict(read_state_dict(str(src)))
     reference = net.net.state_dict()
     head = {k for k in reference if k.startswith(('layer_reduce', 'fc.'))}
     assert set(dropped) == head

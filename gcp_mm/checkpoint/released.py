@@ -8,23 +8,17 @@ torchvision names, plus the GCP head (``layer_reduce`` / ``layer_reduce_bn``
 for ResNets, ``dimension_reduction`` for MobileNetV2 / ShuffleNetV2). The
 tables below map them to the names of the zoo's mmpretrain models
 (``configs/imagenet``); :func:`backbone_state_dict` extracts a ResNet
-backbone for detection.
+backbone for detection. Nothing here builds a model: the tables and checks
+work on state dicts.
 """
-import os
 import re
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
-from mmpretrain.registry import MODELS
 
-from gcp_mm.checkpoint import (
-    CheckpointError,
-    check_state_dict_fits,
-    load_checkpoint_file,
-)
+from .fit import check_state_dict_fits
+from .io import CheckpointError
 
 ARCHS = ('resnet18', 'resnet34', 'resnet50', 'resnet101', 'mobilenet_v2',
          'shufflenet_v2')
@@ -121,6 +115,17 @@ def released_state_dict(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
         for key, value in state.items())
 
 
+# the top-level modules of gcp-mm's (mmpretrain's) classifiers
+_OUR_PARTS = ('backbone', 'neck', 'head')
+
+
+def is_released_state_dict(state: Mapping[str, torch.Tensor]) -> bool:
+    """Whether ``state`` (without ``module.``) is in the released files'
+    torchvision names rather than a classifier's ``backbone.`` /
+    ``neck.`` / ``head.`` names."""
+    return not any(key.split('.')[0] in _OUR_PARTS for key in state)
+
+
 def detect_arch(state: Mapping[str, torch.Tensor]) -> Tuple[str, str]:
     """(arch, head) of a released state dict, e.g. ('resnet50', 'gcp128').
 
@@ -190,46 +195,11 @@ def convert_released_state_dict(
     return converted
 
 
-def zoo_config(config_dir: str, arch: str, head: str) -> str:
-    """The zoo config whose model a released (arch, head) file fits; every
-    schedule shares the model, so the LRnorm one is named."""
-    return os.path.join(config_dir, f'{arch}_{head}_lrnorm.py')
-
-
-def convert_released_checkpoint(src: str,
-                                dst: str,
-                                config_dir: str,
-                                arch: Optional[str] = None,
-                                head: Optional[str] = None) -> str:
-    """Convert a released ``.pth.tar`` into a checkpoint for the model of
-    :func:`zoo_config` and save it to ``dst``. Returns the config path.
-
-    ``arch`` / ``head`` are detected from the checkpoint unless given; a
-    given value that disagrees with the checkpoint is an error.
-    """
-    state = released_state_dict(load_checkpoint_file(src))
-    found_arch, found_head = detect_arch(state)
-    for name, given, found in (('arch', arch, found_arch),
-                               ('head', head, found_head)):
-        if given is not None and given != found:
-            raise CheckpointError(
-                f'{src} holds a {found_arch} {found_head} model, not the '
-                f'requested {name} {given!r}')
-    config = zoo_config(config_dir, found_arch, found_head)
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(Config.fromfile(config).model)
-    converted = convert_released_state_dict(state, model.state_dict(),
-                                            found_arch, source=src)
-    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-    torch.save(
-        dict(
-            state_dict=converted,
-            meta=dict(
-                source=os.path.basename(src),
-                arch=found_arch,
-                head=found_head,
-                config=os.path.basename(config))), dst)
-    return config
+def zoo_config_name(arch: str, head: str) -> str:
+    """The zoo config (``configs/imagenet``) whose model a released
+    (arch, head) file fits; every schedule shares the model, so the LRnorm
+    one is named."""
+    return f'{arch}_{head}_lrnorm.py'
 
 
 # Keys of a classification head (released or ours), dropped for detection.
@@ -237,19 +207,19 @@ _CLASSIFIER_PREFIXES = ('layer_reduce.', 'layer_reduce_bn.', 'fc.', 'neck.',
                         'head.')
 
 
-def backbone_state_dict(path: str) -> Tuple[Dict[str, torch.Tensor],
-                                              List[str]]:
-    """ResNet backbone weights of a GCP (or GAP) ImageNet checkpoint, in
-    torchvision names (which mmdet's ResNet keeps), and the dropped
-    classification-head keys.
+def backbone_state_dict(
+    state: Mapping[str, torch.Tensor]
+) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """ResNet backbone weights of a GCP (or GAP) ImageNet state dict (see
+    :func:`released_state_dict`), in torchvision names (which mmdet's
+    ResNet keeps), and the dropped classification-head keys.
 
-    Reads the released files (``module.`` + torchvision names,
-    ``layer_reduce*``, ``fc``), converted files and training checkpoints of
-    the zoo configs (``backbone.*``, ``neck.*``, ``head.*``).
+    Takes the released files' names (torchvision, ``layer_reduce*``,
+    ``fc``) and those of converted files and training checkpoints of the
+    zoo configs (``backbone.*``, ``neck.*``, ``head.*``).
     """
-    checkpoint = load_checkpoint_file(path)
     backbone, dropped = OrderedDict(), []
-    for key, value in released_state_dict(checkpoint).items():
+    for key, value in state.items():
         if key.startswith('backbone.'):
             key = key[len('backbone.'):]
         if key.startswith(_CLASSIFIER_PREFIXES):

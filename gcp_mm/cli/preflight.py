@@ -12,12 +12,16 @@ from mmengine.registry import DefaultScope
 
 from gcp_mm.checkpoint import (
     CheckpointError,
+    StateDictMismatch,
     check_checkpoint_file,
+    check_loadable,
     check_state_dict_fits,
-    load_checkpoint_file,
+    describe_kept,
+    detect_arch,
+    read_state_dict,
 )
 
-from .cli import UsageError
+from .errors import UsageError
 from .image_size import pipeline_input_size
 
 # checkpoints that mmengine fetches itself
@@ -190,6 +194,10 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
     for key, path in sources:
         if not path or str(path).startswith(_REMOTE):
             continue
+        if osp.isdir(path):
+            raise UsageError(
+                f'{key}: {path} is a directory, not a checkpoint file; name '
+                'the .pth file inside it')
         if not osp.isfile(path):
             hint = ('convert the released ImageNet weights with '
                     'tools/convert_checkpoint.py (or train them with '
@@ -205,12 +213,25 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
             check_checkpoint_file(path)
         except CheckpointError as err:
             raise UsageError(f'{key}: {err}') from err
+    backbone = model.get('backbone') or {}
+    if init_weights and str(backbone.get('type')).split('.')[-1] == \
+            'GCPResNet':
+        from mmengine.registry import MODELS
+        try:
+            MODELS.get('GCPResNet').check_pretrained(backbone.get('init_cfg'))
+        except CheckpointError as err:
+            raise UsageError(f'model.backbone.init_cfg: {err}') from err
     prefixed = [(key, init) for key, init in inits if init.get('prefix')]
-    paths = {init.get('checkpoint') for _, init in prefixed}
+    # one file under two spellings (relative, absolute, a link) is one file
+    paths = {osp.realpath(init.get('checkpoint')) if not str(
+        init.get('checkpoint')).startswith(_REMOTE) else init.get('checkpoint')
+        for _, init in prefixed}
     if len(paths) > 1:
         raise UsageError(
             ' and '.join(f'{key}.checkpoint' for key, _ in prefixed) +
-            f' name different files ({", ".join(sorted(map(str, paths)))}); '
+            ' name different files (' + ', '.join(
+                sorted(str(init.get('checkpoint')) for _, init in prefixed))
+            + '); '
             'the parts must come from one network: set them to the same '
             'checkpoint')
     states = {}  # read each file once
@@ -219,18 +240,51 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
         if str(path).startswith(_REMOTE):
             continue
         if path not in states:
-            from gcp_mm.released_weights import released_state_dict
             try:
-                states[path] = released_state_dict(load_checkpoint_file(path))
+                states[path] = read_state_dict(path)
             except CheckpointError as err:
                 raise UsageError(f'{key}.checkpoint: {err}') from err
         _check_part_fits(cfg, key, init, states[path])
+    for path, state in states.items():
+        prefixes = tuple(init['prefix'].rstrip('.') + '.'
+                         for _, init in prefixed
+                         if init.get('checkpoint') == path)
+        target = _build_model(cfg).state_dict()
+        log_partial_load(path, state, target, [
+            k for k in target if k.startswith(prefixes) and k in state],
+            ', '.join(p.rstrip('.') for p in prefixes))
+
+
+def log_partial_load(path: str, state: dict, target: dict,
+                     loaded: Sequence[str], parts: str = 'the model') -> None:
+    """One INFO line: how many tensors load from the file, and which
+    modules keep their initialisation, and why."""
+    from mmengine.logging import print_log
+    kept = describe_kept(state, target, loaded)
+    print_log(
+        f'{path}: {len(loaded)} tensors load into {parts}' +
+        (f'; kept at their initialisation: {"; ".join(kept[:3])}'
+         if kept else '') + (f' (and {len(kept) - 3} more)'
+                             if len(kept) > 3 else ''),
+        logger='current')
+
+
+def log_checkpoint_fit(cfg: Config, checkpoint: str) -> None:
+    """For ``tools/test.py --partial``: the one line of
+    :func:`log_partial_load` for the keys of ``checkpoint`` that fit."""
+    try:
+        state = read_state_dict(checkpoint)
+    except CheckpointError as err:
+        raise UsageError(str(err)) from err
+    target = _build_model(cfg).state_dict()
+    log_partial_load(checkpoint, state, target, [
+        k for k, v in target.items()
+        if k in state and tuple(state[k].shape) == tuple(v.shape)])
 
 
 def _check_part_fits(cfg: Config, key: str, init: dict, state: dict) -> None:
     """The ``prefix`` weights of a Pretrained init (``state``: its file)
     fit the model part."""
-    from gcp_mm.released_weights import detect_arch
     path, prefix = init['checkpoint'], init['prefix']
     if not prefix.endswith('.'):
         prefix += '.'  # as mmengine reads it
@@ -251,9 +305,10 @@ def _check_part_fits(cfg: Config, key: str, init: dict, state: dict) -> None:
     try:
         check_state_dict_fits(part_state, target, f'model.{part}',
                               f'{path} ({prefix}*)')
-    except CheckpointError as err:
-        raise UsageError(f'{key}.checkpoint: {err}; is it the ImageNet '
-                         'checkpoint of this architecture?') from err
+    except StateDictMismatch as err:
+        raise mismatch_answer(
+            cfg, err, f'{key}.checkpoint: name the ImageNet checkpoint of '
+            'this architecture') from err
 
 
 def _model_cfg(cfg: Config) -> dict:
@@ -274,31 +329,34 @@ def _build_model(cfg: Config, part: Optional[str] = None):
         return MODELS.build(model_cfg)
 
 
+def _build_neck(cfg: Config, neck: dict):
+    """The config's neck, built; its constructor's own checks (a
+    ``ValueError``) become a ``UsageError`` naming ``model.neck``."""
+    from mmengine.registry import MODELS
+    try:
+        with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+            return MODELS.build(neck)
+    except ValueError as err:
+        raise UsageError(f'model.neck: {err}') from err
+
+
 def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
-    """The GCP neck and the head agree, and the backbone leaves more than
-    one position at the configured input size."""
+    """The GCP neck builds (its own argument checks), the head's width is
+    the neck's ``out_channels``, and the backbone leaves more than one
+    position at the configured input size."""
     model = _model_cfg(cfg)
-    neck = model.get('neck') or {}
-    if neck.get('type') != 'GlobalCovariancePooling':
+    neck_cfg = model.get('neck') or {}
+    if neck_cfg.get('type') != 'GlobalCovariancePooling':
         return
-    in_channels = neck.get('in_channels')
-    reduced = neck.get('reduced_channels', 256)
-    if reduced is not None and in_channels is not None \
-            and reduced > in_channels:
-        raise UsageError(
-            f'model.neck.reduced_channels={reduced} is larger than '
-            f'model.neck.in_channels={in_channels}: the reduction would '
-            'widen the features; set reduced_channels <= in_channels (or '
-            'None to skip the reduction)')
-    dim = in_channels if reduced is None else reduced
+    neck = _build_neck(cfg, neck_cfg)
     head = model.get('head') or {}
-    expected = dim * (dim + 1) // 2 if dim else None
-    if expected and head.get('in_channels') not in (None, expected):
+    if head.get('in_channels') not in (None, neck.out_channels):
+        dim = neck.reduced_channels
         raise UsageError(
             f"model.head.in_channels={head['in_channels']} but "
             f'GlobalCovariancePooling(reduced_channels={dim}) outputs '
-            f'{dim}*({dim}+1)/2 = {expected} features: set '
-            f'model.head.in_channels={expected}')
+            f'{dim}*({dim}+1)/2 = {neck.out_channels} features: set '
+            f'model.head.in_channels={neck.out_channels}')
     size = None
     for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
         dataset = (cfg.get(loader) or {}).get('dataset') or {}
@@ -320,32 +378,43 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
             'stage (e.g. ResNet strides=(1, 2, 2, 1))')
 
 
+# the length of a one-line answer
+LINE_BUDGET = 300
+
+
+def mismatch_answer(cfg: Config, err: StateDictMismatch,
+                    fix: str) -> UsageError:
+    """A one-line answer (under ``LINE_BUDGET``) to a checkpoint that does
+    not fit: the fix, the counts with a few example keys, and the file in
+    the work dir that lists every key."""
+    where = ''
+    if cfg.get('work_dir'):
+        report = osp.join(cfg.work_dir, 'checkpoint_mismatch.txt')
+        os.makedirs(cfg.work_dir, exist_ok=True)
+        with open(report, 'w') as f:
+            f.write(err.full_report())
+        where = f'; every key: {report}'
+    for examples in (3, 2, 1, 0):
+        line = (f'{fix}: {osp.basename(err.source)} does not fit '
+                f'{err.model}: {err.summary(examples)}{where}')
+        if len(line) < LINE_BUDGET:
+            break
+    return UsageError(line)
+
+
 def check_checkpoint_fits(cfg: Config, checkpoint: str) -> None:
     """Every key and shape of ``checkpoint`` fits the config's model, as
     ``tools/test.py`` needs: a partial load evaluates a half-random
     network and prints a meaningless accuracy."""
-    from gcp_mm.released_weights import detect_arch, released_state_dict
     try:
-        state = released_state_dict(load_checkpoint_file(checkpoint))
+        check_loadable(_build_model(cfg).state_dict(), checkpoint,
+                       f'the model of {osp.basename(cfg.filename)}')
+    except StateDictMismatch as err:
+        raise mismatch_answer(
+            cfg, err, 'pass the checkpoint of this config\'s model (or '
+            '--partial to load the keys that fit)') from err
     except CheckpointError as err:
         raise UsageError(str(err)) from err
-    target = _build_model(cfg).state_dict()
-    try:
-        check_state_dict_fits(state, target, f'the model of {cfg.filename}',
-                              checkpoint)
-    except CheckpointError as err:
-        try:
-            arch, head = detect_arch(state)
-            released = not any(k.startswith('backbone.') for k in state)
-        except CheckpointError:
-            released = False
-        if released:
-            fix = (f'it looks like a released {arch} {head} file: convert '
-                   'it with tools/convert_checkpoint.py first')
-        else:
-            fix = ('wrong config or checkpoint? (add --partial to load '
-                   'the keys that fit anyway)')
-        raise UsageError(f'{err}. {fix}') from err
 
 
 def check_resume(cfg: Config) -> Optional[str]:

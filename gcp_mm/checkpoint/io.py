@@ -1,5 +1,4 @@
-"""Reading ``torch.save`` checkpoints safely, and checking that a state
-dict fits a model.
+"""Reading ``torch.save`` checkpoints safely.
 
 Two on-disk formats exist: the zip archive that ``torch.save`` writes since
 PyTorch 1.6, and the legacy stream of pickles before it. The paper's
@@ -12,10 +11,11 @@ import os
 import pickle
 import pickletools
 import zipfile
-from typing import Mapping, Sequence
 
 import torch
 from torch import _weights_only_unpickler
+
+from gcp_mm.errors import InputError
 
 # A legacy file starts with the pickled magic number (protocol 2).
 _LEGACY_HEADER = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)
@@ -31,8 +31,9 @@ _MMENGINE_CHECKPOINT_GLOBALS = frozenset({
 })
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read or does not fit the model."""
+class CheckpointError(InputError):
+    """A checkpoint that cannot be read or does not fit the model. The
+    message is one line that names the file and the fix."""
 
 
 def checkpoint_format(path: str) -> str:
@@ -42,6 +43,11 @@ def checkpoint_format(path: str) -> str:
         CheckpointError: naming the file, if it is missing, truncated or
             not a PyTorch checkpoint.
     """
+    if os.path.isdir(path):
+        raise CheckpointError(
+            f'{path} is a directory, not a checkpoint file; pass the .pth '
+            'file inside it (e.g. epoch_N.pth, or the one named in its '
+            'last_checkpoint)')
     if not os.path.isfile(path):
         raise CheckpointError(f'checkpoint file not found: {path}')
     with open(path, 'rb') as f:
@@ -113,27 +119,3 @@ def load_checkpoint_file(path: str) -> dict:
         raise CheckpointError(
             f'cannot read checkpoint {path}: the file is corrupt or '
             f'truncated ({type(err).__name__}: {err})') from err
-
-
-def check_state_dict_fits(state: Mapping[str, torch.Tensor],
-                          target: Mapping[str, torch.Tensor], model: str,
-                          source: str, unknown: Sequence[str] = ()) -> None:
-    """Raise ``CheckpointError`` listing every key of ``state`` that the
-    ``target`` state dict lacks (plus ``unknown``, already found so), every
-    key of ``target`` that ``state`` lacks, and every shape mismatch."""
-    unknown = list(unknown) + [k for k in state if k not in target]
-    missing = [k for k in target if k not in state]
-    mis_shaped = [
-        f'{k}: {tuple(v.shape)} in {source}, {tuple(target[k].shape)} in '
-        'the model' for k, v in state.items()
-        if k in target and tuple(v.shape) != tuple(target[k].shape)
-    ]
-    problems = [
-        f'{title} ({len(keys)}): ' + ', '.join(keys)
-        for title, keys in (('unknown keys', unknown), ('missing keys',
-                                                        missing),
-                            ('shape mismatches', mis_shaped)) if keys
-    ]
-    if problems:
-        raise CheckpointError(f'{source} does not fit {model}: ' +
-                              '; '.join(problems))

@@ -1,0 +1,233 @@
+"""A tool's config: the file (``gcp_mm.config_file.read_config``) with
+``--cfg-options`` checked against it and applied."""
+import ast
+import difflib
+import inspect
+import itertools
+import os.path as osp
+from typing import Any, Dict, Optional, Sequence
+
+from mmengine.config import Config
+
+from gcp_mm.config_file import read_config
+
+from .errors import UsageError
+
+
+def _value(node: ast.AST) -> Any:
+    """A Python literal, allowing ``dict(k=v, ...)`` as configs write it."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id == 'dict' and not node.args:
+        return {kw.arg: _value(kw.value) for kw in node.keywords}
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_value(n) for n in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Dict):
+        return {_value(k): _value(v) for k, v in zip(node.keys, node.values)}
+    return ast.literal_eval(node)
+
+
+def parse_cfg_option(text: str) -> tuple:
+    """``'a.b=value'`` -> ('a.b', value). Values are Python literals
+    (numbers, strings, True/False/None, lists, tuples, ``dict(...)``);
+    anything else is taken as a plain string (``work_dir=runs/a``)."""
+    key, sep, raw = text.partition('=')
+    if not sep or not key:
+        raise UsageError(
+            f'--cfg-options {text!r}: expected key=value, e.g. '
+            'train_cfg.max_epochs=10')
+    try:
+        value = _value(ast.parse(raw.strip(), mode='eval').body)
+    except (SyntaxError, ValueError, TypeError):
+        if any(c in raw for c in '[](){}'):
+            raise UsageError(
+                f'--cfg-options {key}: cannot read {raw!r} as a value; '
+                'write lists as [1, 2] and configs as dict(type=...)'
+            ) from None
+        value = raw
+    return key, value
+
+
+def _runner_arguments() -> set:
+    from mmengine.runner import Runner
+    return set(inspect.signature(Runner.__init__).parameters) - {'self'}
+
+
+def _check_option_key(cfg: Config, key: str) -> None:
+    """Every part of ``key`` but the last must exist in the config; the
+    last may be new only below the top level (a module argument left at
+    its default), or be a Runner argument."""
+    parts = key.split('.')
+    node: Any = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, (list, tuple)) and part.isdigit() \
+                and int(part) < len(node):
+            node = node[int(part)]
+            continue
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            continue
+        if isinstance(node, dict) and last and depth > 0:
+            _check_new_argument(cfg, key, node, part)
+            return
+        if isinstance(node, dict) and last and part in _runner_arguments():
+            return
+        where = '.'.join(parts[:depth]) or 'the config'
+        known = list(node) if isinstance(node, dict) else []
+        close = difflib.get_close_matches(part, known, n=1)
+        hint = f'; did you mean {".".join(parts[:depth] + close)}?' \
+            if close else ''
+        raise UsageError(
+            f'--cfg-options {key}: {where} has no key {part!r}{hint}')
+
+
+# where a config's ``type`` names are registered
+_REGISTRIES = ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'OPTIM_WRAPPERS',
+               'OPTIMIZERS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR',
+               'VISUALIZERS', 'VISBACKENDS', 'DATA_SAMPLERS', 'LOOPS')
+
+
+def _registered_class(cfg: Config, name: str):
+    """The class a ``type`` name means in the config's scope, or None."""
+    from mmengine import registry
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        for registry_name in _REGISTRIES:
+            try:
+                found = getattr(registry, registry_name).get(name)
+            except Exception:  # a scope whose package is not installed
+                found = None
+            if inspect.isclass(found):
+                return found
+    return None
+
+
+def _check_new_argument(cfg: Config, key: str, node: dict, part: str):
+    """A key new to a module's config must be an argument of its class
+    (when the ``type`` is known; ``**kwargs`` are followed to the base
+    class they go to)."""
+    if not isinstance(node.get('type'), str):
+        return
+    cls = _registered_class(cfg, node['type'])
+    if cls is None:
+        return
+    names = []
+    for klass in cls.__mro__:  # **kwargs go on to the base class
+        if klass is object:
+            return  # nothing says which names are taken
+        params = inspect.signature(klass.__init__).parameters
+        names += [n for n, p in params.items() if n != 'self'
+                  and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            break
+    if part not in names:
+        close = difflib.get_close_matches(part, names, n=1)
+        prefix = key[:-len(part)]
+        hint = f'; did you mean {prefix}{close[0]}?' if close else ''
+        raise UsageError(
+            f'--cfg-options {key}: {node["type"]} takes no argument '
+            f'{part!r}{hint}')
+
+
+def load_config(config: str,
+                cfg_options: Optional[Sequence[str]] = None,
+                work_dir: Optional[str] = None,
+                launcher: str = 'none') -> Config:
+    """The config file with ``--cfg-options`` (``key=value`` strings,
+    checked against the config) applied, the launcher and the work dir set
+    (default ``work_dirs/<config name>``)."""
+    cfg = read_config(config)
+    options: Dict[str, Any] = dict(
+        parse_cfg_option(text) for text in cfg_options or ())
+    for key in options:
+        _check_option_key(cfg, key)
+    if options:
+        cfg.merge_from_dict(options)
+    cfg.launcher = launcher
+    cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+_EVALUATORS = ('val_evaluator', 'test_evaluator')
+
+
+def set_data_root(cfg: Config, data_root: str) -> None:
+    """Point every loader's data set (and the evaluators' annotation files
+    below the old root) at ``data_root``."""
+    old_root = None
+    for loader in _LOADERS:
+        dataset = (cfg.get(loader) or {}).get('dataset')
+        if dataset is not None:
+            old_root = old_root or dataset.get('data_root')
+            dataset.data_root = data_root
+    for name in _EVALUATORS:
+        evaluator = cfg.get(name) or {}
+        ann_file = evaluator.get('ann_file')
+        if ann_file and old_root and ann_file.startswith(old_root):
+            evaluator.ann_file = osp.join(data_root,
+                                          ann_file[len(old_root):].lstrip('/'))
+
+
+def compress_schedule(cfg: Config, epochs: int) -> None:
+    """Run the config's epoch-based schedule in ``epochs`` epochs: epoch
+    boundaries scale with ``epochs / max_epochs`` (PolyLR's ``T = end - 1``
+    included; milestones stay at epoch 1 or later); iteration-based steps
+    (warm-ups) are kept. A checkpoint interval of the whole run stays the
+    whole run."""
+    old_epochs = cfg.train_cfg.max_epochs
+    scale = epochs / old_epochs
+    cfg.train_cfg.max_epochs = epochs
+    schedulers = cfg.param_scheduler
+    for sched in schedulers if isinstance(schedulers, list) else [schedulers]:
+        if sched.get('by_epoch', True) is False:
+            continue
+        if 'begin' in sched:
+            sched.begin = round(sched.begin * scale)
+        if 'end' in sched:
+            sched.end = round((sched.end - 1) * scale) + 1
+        if 'milestones' in sched:
+            sched.milestones = [max(1, round(m * scale))
+                                for m in sched.milestones]
+    if cfg.train_cfg.get('val_begin', 1) > 1:  # evaluated after training
+        cfg.train_cfg.val_begin = epochs + 1
+    checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
+    if checkpoint and (checkpoint.get('interval', 1) >= old_epochs
+                       or checkpoint.get('interval', 1) > epochs):
+        checkpoint.interval = epochs  # the last epoch's is kept
+
+
+_configs_built = itertools.count()
+
+
+def give_own_visualizer(cfg: Config) -> None:
+    """A visualizer name no other config of this process has.
+
+    mmengine hands a Runner the visualizer of any earlier Runner of the
+    process with the same name, which still writes into that run's folder.
+    mmdet names every visualizer 'visualizer', mmpretrain's are named after
+    the config file and the second the run starts, so runs in one process
+    (the demo, tests) would share one."""
+    cfg.visualizer.name = f'visualizer_{next(_configs_built)}'
+
+
+def config_on_data(config: str, data_root: str, work_dir: str,
+                   size: Optional[int] = None,
+                   epochs: Optional[int] = None) -> Config:
+    """The config file with its data sets at ``data_root``, ``size`` px
+    inputs (:func:`set_pipeline_input_size`), its schedule run in
+    ``epochs`` (:func:`compress_schedule`), its runs in ``work_dir`` and a
+    visualizer of its own (:func:`give_own_visualizer`)."""
+    from .image_size import set_pipeline_input_size
+    cfg = Config.fromfile(config)
+    cfg.work_dir = work_dir
+    set_data_root(cfg, data_root)
+    if size is not None:
+        for loader in _LOADERS:
+            set_pipeline_input_size(cfg[loader].dataset.pipeline, size)
+    if epochs is not None and epochs != cfg.train_cfg.max_epochs:
+        compress_schedule(cfg, epochs)
+    give_own_visualizer(cfg)
+    return cfg

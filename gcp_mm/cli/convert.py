@@ -1,0 +1,61 @@
+"""Converting the paper's released checkpoints into files of the zoo's
+models (``tools/convert_checkpoint.py``): the zoo config's model is built
+to check every key and shape against."""
+import os
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from gcp_mm.checkpoint import (
+    CheckpointError,
+    convert_released_state_dict,
+    detect_arch,
+    read_state_dict,
+    zoo_config_name,
+)
+from gcp_mm.resources import config_root
+
+
+def zoo_config(arch: str, head: str) -> str:
+    """The path of the zoo config whose model a released (arch, head)
+    file fits."""
+    return os.path.join(config_root(), 'configs', 'imagenet',
+                        zoo_config_name(arch, head))
+
+
+def convert_released_checkpoint(src: str,
+                                dst: str,
+                                arch: Optional[str] = None,
+                                head: Optional[str] = None) -> str:
+    """Convert a released ``.pth.tar`` into a checkpoint for the model of
+    :func:`zoo_config` and save it to ``dst``. Returns the config path.
+
+    ``arch`` / ``head`` are detected from the checkpoint unless given; a
+    given value that disagrees with the checkpoint is an error.
+    """
+    from mmpretrain.registry import MODELS
+    state = read_state_dict(src)
+    found_arch, found_head = detect_arch(state)
+    for name, given, found in (('arch', arch, found_arch),
+                               ('head', head, found_head)):
+        if given is not None and given != found:
+            raise CheckpointError(
+                f'{src} holds a {found_arch} {found_head} model, not the '
+                f'requested {name} {given!r}')
+    config = zoo_config(found_arch, found_head)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(Config.fromfile(config).model)
+    converted = convert_released_state_dict(state, model.state_dict(),
+                                            found_arch, source=src)
+    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
+    torch.save(
+        dict(
+            state_dict=converted,
+            meta=dict(
+                source=os.path.basename(src),
+                arch=found_arch,
+                head=found_head,
+                config=os.path.basename(config))), dst)
+    return config

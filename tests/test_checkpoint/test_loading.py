@@ -1,0 +1,95 @@
+"""gcp_mm.checkpoint's one loading entry: our checkpoints, the paper's
+released files (converted on the fly), a backbone out of a classifier, and
+what does not fit, in a one-line message with the full list on request."""
+import pytest
+import torch
+import torch.nn as nn
+
+from gcp_mm.checkpoint import (
+    CheckpointError,
+    StateDictMismatch,
+    check_loadable,
+    check_state_dict_fits,
+    is_released_state_dict,
+    load_weights,
+    read_state_dict,
+)
+from gcp_mm.testing import reference_net, save_released
+
+
+class Classifier(nn.Module):
+    """The names of an mmpretrain classifier: backbone / neck / head."""
+
+    def __init__(self, width=3):
+        super().__init__()
+        self.backbone = nn.Linear(2, width)
+        self.head = nn.Linear(width, 4)
+
+
+def test_our_names_load_exactly(tmp_path):
+    source, target = Classifier(), Classifier()
+    path = tmp_path / 'ours.pth'
+    torch.save(dict(state_dict=source.state_dict(), meta={}), path)
+    loaded = load_weights(target, str(path))
+    assert loaded.dropped == []
+    for key, value in source.state_dict().items():
+        torch.testing.assert_close(target.state_dict()[key], value,
+                                   rtol=0, atol=0)
+
+
+def test_released_files_are_converted_on_the_fly(tmp_path):
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+
+    from gcp_mm.cli import zoo_config
+    net = reference_net('resnet18', 'gcp')
+    path = tmp_path / 'released.pth.tar'
+    save_released(net, path, 'resnet18')
+    state = read_state_dict(str(path))
+    assert is_released_state_dict(state)
+    model = MODELS.build(Config.fromfile(zoo_config('resnet18',
+                                                    'gcp')).model)
+    load_weights(model, str(path))
+    torch.testing.assert_close(model.state_dict()['head.fc.weight'],
+                               net.net.fc.weight, rtol=0, atol=0)
+    # mmengine loads by name: a released file is refused, with the fix
+    with pytest.raises(CheckpointError, match=r'^convert .*released\.pth'
+                       r'\.tar with tools/convert_checkpoint\.py first'):
+        check_loadable(model.state_dict(), str(path))
+
+
+def test_backbone_of_a_classifier(tmp_path):
+    import torchvision
+    net = torchvision.models.resnet18()
+    path = tmp_path / 'classifier.pth'
+    torch.save({f'backbone.{k}' if not k.startswith('fc.') else
+                f'head.{k}': v for k, v in net.state_dict().items()}, path)
+    target = torchvision.models.resnet18()
+    del target.fc
+    loaded = load_weights(target, str(path), part='backbone')
+    assert loaded.dropped == ['head.fc.weight', 'head.fc.bias']
+    torch.testing.assert_close(target.conv1.weight, net.conv1.weight,
+                               rtol=0, atol=0)
+
+
+def test_a_directory_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match=r'is a directory, not a '
+                       r'checkpoint file'):
+        load_weights(Classifier(), str(tmp_path))
+
+
+def test_mismatch_message_is_one_short_line_the_report_lists_all():
+    target = {f'layer.{i}.weight': torch.zeros(2) for i in range(40)}
+    state = {f'other.{i}.weight': torch.zeros(2) for i in range(326)}
+    state['layer.0.weight'] = torch.zeros(3)
+    with pytest.raises(StateDictMismatch) as err:
+        check_state_dict_fits(state, target, 'Net', 'f.pth')
+    message = str(err.value)
+    assert '\n' not in message and len(message) < 300
+    assert 'unknown keys (326): other.0.weight, other.1.weight, ' \
+        'other.2.weight, ...' in message
+    assert 'missing keys (39)' in message
+    assert 'shape mismatches (1): layer.0.weight: (3,) in the file' in message
+    report = err.value.full_report()
+    assert all(f'  other.{i}.weight' in report for i in range(326))
+    assert all(f'  layer.{i}.weight' in report for i in range(1, 40))
