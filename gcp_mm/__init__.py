@@ -10,7 +10,6 @@ mmpretrain's ModelHub (``gcp_mm.models.hub``), so that mmpretrain's
 """
 from . import engine, models, ops  # noqa: F401
 from .models.hub import register_models
+from .version import __version__, version_info  # noqa: F401
 
 register_models()  # mmpretrain.list_models('*gcp*'), get_model(name), ...
-
-__version__ = '0.1.0'

@@ -17,10 +17,7 @@ from gcp_mm.released_weights import (
     HEADS,
     convert_released_checkpoint,
 )
-
-CONFIG_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs',
-    'imagenet')
+from gcp_mm.resources import config_path
 
 
 def parse_args(argv=None):
@@ -43,11 +40,14 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        config = convert_released_checkpoint(args.src, args.dst, CONFIG_DIR,
-                                             args.arch, args.head)
+        config = convert_released_checkpoint(
+            args.src, args.dst, config_path('imagenet'), args.arch, args.head)
     except CheckpointError as err:
         raise UsageError(str(err)) from err
-    print(f'wrote {args.dst} (model of {os.path.relpath(config)})')
+    shown = os.path.relpath(config)
+    if shown.startswith(os.pardir):  # an installed package's config
+        shown = config
+    print(f'wrote {args.dst} (model of {shown})')
 
 
 if __name__ == '__main__':
