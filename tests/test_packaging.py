@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import zipfile
 from importlib import metadata
@@ -203,7 +204,8 @@ def test_every_imported_package_is_declared(wheel):
             'declared requirement brings')
 
 
-def test_installed_wheel_works_outside_the_checkout(installed, tmp_path):
+def test_installed_wheel_works_outside_the_checkout(wheel, installed,
+                                                    tmp_path):
     """From another folder, with only the installed copy on the path:
     mmpretrain lists the zoo, get_model builds and loads weights, the
     inferencer classifies a real photo, all from gcp_mm/.mim."""
@@ -230,8 +232,12 @@ def test_installed_wheel_works_outside_the_checkout(installed, tmp_path):
         inferencer = ImageClassificationInferencer(
             {MODEL!r}, pretrained={str(ckpt)!r})
         (result, ) = inferencer({PHOTO!r})
+        import sys
         print(json.dumps(dict(
             file=gcp_mm.__file__, version=gcp_mm.__version__,
+            modules={{name: getattr(module, '__file__', None)
+                     for name, module in sys.modules.items()
+                     if name.split('.')[0] == 'gcp_mm'}},
             root=config_root(),
             config=ModelHub.get({MODEL!r}).config.filename,
             warnings=[str(w.message) for w in caught
@@ -253,6 +259,11 @@ def test_installed_wheel_works_outside_the_checkout(installed, tmp_path):
     out = json.loads(done.stdout.strip().splitlines()[-1])
     package = os.path.join(installed, 'gcp_mm')
     assert out['file'] == os.path.join(package, '__init__.py')
+    # no submodule came from elsewhere (an editable install's finder
+    # would serve what the installed copy lacks)
+    assert {name: file for name, file in out['modules'].items()
+            if file and not file.startswith(package + os.sep)} == {}
+    assert out['version'] == wheel_metadata(wheel)['Version']
     assert out['root'] == os.path.join(package, '.mim')
     assert out['config'] == os.path.join(package, '.mim', 'configs',
                                          'imagenet', 'resnet18_gcp_lrnorm.py')
@@ -315,16 +326,45 @@ def test_missing_index_warns_once_naming_it(installed, tmp_path):
     assert str(index) in out['warnings'][0]
 
 
-def test_checkout_reads_its_own_configs():
-    """Imported from the checkout (editable install, PYTHONPATH), the
-    configs and the index are the checkout's: nothing to copy."""
-    code = ('import gcp_mm; from gcp_mm.resources import config_root; '
-            'print(gcp_mm.__file__); print(config_root())')
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+def test_editable_install_reads_the_checkout(tmp_path):
+    """An editable install (``pip install -e .``, as tools/install.sh does)
+    copies nothing: its finder maps gcp_mm to the checkout, whose configs
+    config_root() returns. Run with ``python -S`` and the environment's
+    site-packages added as a plain folder, so that the environment's own
+    editable install of gcp-mm (a .pth finder) is not loaded."""
+    out = tmp_path / 'wheel'
+    out.mkdir()
+    done = subprocess.run(
+        [sys.executable, '-c', 'import sys; from setuptools import '
+         'build_meta; print(build_meta.build_editable(sys.argv[1]))',
+         str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    file, root = done.stdout.strip().splitlines()[-2:]
+    editable = str(out / done.stdout.strip().splitlines()[-1])
+    with zipfile.ZipFile(editable) as z:
+        assert not [n for n in z.namelist() if n.startswith('gcp_mm/')]
+    site_dir = tmp_path / 'site'
+    done = subprocess.run(
+        [sys.executable, '-m', 'pip', 'install', '--no-deps', '--no-index',
+         '-q', '--target', str(site_dir), editable],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    code = textwrap.dedent(f'''
+        import site, sys
+        site.addsitedir({str(site_dir)!r})  # its .pth installs the finder
+        sys.path.append({sysconfig.get_paths()['purelib']!r})
+        import gcp_mm, mmpretrain
+        from gcp_mm.resources import config_root
+        print(gcp_mm.__file__)
+        print(config_root())
+        print(len(mmpretrain.list_models('*gcp*')))
+        ''')
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    done = subprocess.run([sys.executable, '-S', '-c', code], cwd=tmp_path,
+                          env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    file, root, listed = done.stdout.strip().splitlines()[-3:]
     assert file == os.path.join(ROOT, 'gcp_mm', '__init__.py')
     assert root == ROOT
+    assert int(listed) == sum('gcp' in n for n in metafile_models())
     assert not os.path.exists(os.path.join(ROOT, 'gcp_mm', '.mim'))
