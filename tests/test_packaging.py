@@ -368,3 +368,34 @@ def test_editable_install_reads_the_checkout(tmp_path):
     assert root == ROOT
     assert int(listed) == sum('gcp' in n for n in metafile_models())
     assert not os.path.exists(os.path.join(ROOT, 'gcp_mm', '.mim'))
+
+
+def test_citation_names_the_paper_as_docs_reference_does():
+    """CITATION.cff (CFF 1.2.0) and the README's BibTeX cite the paper
+    that docs/reference.md describes, with its authors in order, and the
+    iSQRT-COV paper it builds on."""
+    with open(os.path.join(ROOT, 'docs', 'reference.md')) as f:
+        intro = ' '.join(f.read().split('## 1.')[0].split())
+    found = re.search(r'paper "([^"]+)" \(([^;]+); arXiv (\S+)\)', intro)
+    title, surnames, arxiv = found.groups()
+    surnames = [s.strip() for s in surnames.split(',')]
+    with open(os.path.join(ROOT, 'CITATION.cff')) as f:
+        cff = yaml.safe_load(f)
+    assert cff['cff-version'] == '1.2.0'
+    assert {'message', 'title', 'authors'} <= set(cff)
+    assert cff['license'] == 'Apache-2.0'
+    paper = cff['preferred-citation']
+    assert ' '.join(paper['title'].split()) == title
+    assert [a['family-names'] for a in paper['authors']] == surnames
+    assert paper['year'] == 2020 and arxiv in paper['url']
+    (isqrt, ) = cff['references']
+    assert [a['family-names'] for a in isqrt['authors']] == [
+        'Li', 'Xie', 'Wang', 'Gao']
+    assert isqrt['year'] == 2018
+    with open(os.path.join(ROOT, 'README.md')) as f:
+        readme = f.read()
+    bibtex = ' '.join(readme.split('## Citation')[1].split('## ')[0].split())
+    for entry in (paper, isqrt):
+        words = ' '.join(entry['title'].split()).replace('CNNs', '{CNNs}')
+        assert words in bibtex, entry['title']
+    assert '[Apache 2.0 licence](LICENSE)' in readme
