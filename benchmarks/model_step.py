@@ -24,9 +24,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 from benchmarks.memory import peak_rss_growth  # noqa: E402
+from gcp_mm.resources import config_path  # noqa: E402
 from gcp_mm.testing import plain_isqrt_cov  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def build(head: str):
@@ -35,8 +34,8 @@ def build(head: str):
     from mmpretrain.registry import MODELS
 
     import gcp_mm  # noqa: F401
-    cfg = Config.fromfile(os.path.join(ROOT, 'configs', 'imagenet',
-                                       f'resnet50_{head}_lrnorm.py'))
+    cfg = Config.fromfile(config_path('imagenet',
+                                      f'resnet50_{head}_lrnorm.py'))
     model = MODELS.build(cfg.model)
     model.train()
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01,

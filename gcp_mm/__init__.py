@@ -6,11 +6,13 @@ mmpretrain and mmdet configs find them. mmdet is optional: without it the
 detection backbone is simply not registered. No third-party function is
 changed by the import. It also registers gcp-mm's model index in
 mmpretrain's ModelHub (``gcp_mm.models.hub``), so that mmpretrain's
-``list_models``, ``get_model`` and inferencers know the models.
+``list_models``, ``get_model`` and inferencers know the models; the index
+and the configs are where ``gcp_mm.resources.config_root()`` says (inside
+an installed wheel, or the source checkout), and a missing index is a
+warning at import.
 """
 from . import engine, models, ops  # noqa: F401
 from .models.hub import register_models
+from .version import __version__, version_info  # noqa: F401
 
 register_models()  # mmpretrain.list_models('*gcp*'), get_model(name), ...
-
-__version__ = '0.1.0'

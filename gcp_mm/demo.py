@@ -21,13 +21,13 @@ from gcp_mm.datasets import (
     make_coco_shapes_dataset,
     make_color_texture_dataset,
 )
-from gcp_mm.resources import config_root
+from gcp_mm.resources import config_path
 
 HEADS = ('gap', 'gcp')
 
 
 def demo_config(name: str) -> str:
-    return osp.join(config_root(), 'configs', 'demo', name)
+    return config_path('demo', name)
 
 
 @dataclass
@@ -89,8 +89,8 @@ def train_classifier(head: str, data_root: str, work_dir: str,
                      data_root, work_dir, settings.size, epochs, lr,
                      settings.seed)
     if landscape and settings.landscape_interval:  # the paper's, sparser
-        paper = Config.fromfile(osp.join(
-            config_root(), 'configs/landscape/_base_/resnet18_landscape.py'))
+        paper = Config.fromfile(
+            config_path('landscape', '_base_', 'resnet18_landscape.py'))
         cfg.custom_hooks = [dict(paper.custom_hooks[0],
                                  interval=settings.landscape_interval,
                                  num_steps=settings.landscape_steps)]

@@ -248,10 +248,8 @@ def _body(config: str) -> str:
 
 
 def _demo_config(name: str) -> str:
-    import os.path as osp
-
-    from gcp_mm.resources import config_root
-    return osp.join(config_root(), 'configs', 'demo', name)
+    from gcp_mm.resources import config_path
+    return config_path('demo', name)
 
 
 def _small_config(config: str, data_root: str, work_dir: str, size: int,

@@ -39,7 +39,10 @@ def main(argv=None):
     args = parse_args(argv)
     config = convert_released_checkpoint(args.src, args.dst, args.arch,
                                          args.head)
-    print(f'wrote {args.dst} (model of {os.path.relpath(config)})')
+    shown = os.path.relpath(config)
+    if shown.startswith(os.pardir):  # an installed package's config
+        shown = config
+    print(f'wrote {args.dst} (model of {shown})')
 
 
 if __name__ == '__main__':

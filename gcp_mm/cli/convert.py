@@ -15,14 +15,13 @@ from gcp_mm.checkpoint import (
     read_state_dict,
     zoo_config_name,
 )
-from gcp_mm.resources import config_root
+from gcp_mm.resources import config_path
 
 
 def zoo_config(arch: str, head: str) -> str:
     """The path of the zoo config whose model a released (arch, head)
     file fits."""
-    return os.path.join(config_root(), 'configs', 'imagenet',
-                        zoo_config_name(arch, head))
+    return config_path('imagenet', zoo_config_name(arch, head))
 
 
 def convert_released_checkpoint(src: str,
