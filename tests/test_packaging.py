@@ -299,6 +299,24 @@ def test_installed_converter_finds_the_zoo_configs(installed, tmp_path):
     assert dst.is_file()
 
 
+def test_installed_demo_runs_from_its_own_configs(installed, tmp_path):
+    """tools/demo.py as the wheel carries it, from another folder, at a
+    tiny size: its runs are the configs inside the package."""
+    tool = os.path.join(installed, 'gcp_mm', '.mim', 'tools', 'demo.py')
+    work = tmp_path / 'elsewhere'
+    work.mkdir()
+    run_installed(installed, work, [
+        tool, '--work-dir', 'demo', '--epochs', '1', '--size', '32',
+        '--train-per-class', '2', '--val-per-class', '1', '--lr-factors',
+        '1', '--landscape-interval', '0', '--det-epochs', '0'])
+    with open(work / 'demo' / 'summary.json') as f:
+        summary = json.load(f)
+    assert set(summary['classification']) == {'gap', 'gcp'}
+    # the run's config as mmengine dumps it: the package's demo config
+    assert list((work / 'demo').glob(
+        'resnet18_gcp_lr*/resnet18_gcp_lradju_textures.py'))
+
+
 def test_missing_index_warns_once_naming_it(installed, tmp_path):
     """An install whose index is gone says so at import, once, with the
     path, instead of an empty list_models in silence."""

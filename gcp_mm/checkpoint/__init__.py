@@ -3,6 +3,7 @@ paper's released formats (:mod:`.released`), whether a state dict fits a
 model (:mod:`.fit`), and loading (:mod:`.loading`)."""
 from .fit import StateDictMismatch, check_state_dict_fits, describe_kept
 from .io import (
+    REMOTE_CHECKPOINTS,
     CheckpointError,
     check_checkpoint_file,
     checkpoint_format,
@@ -27,7 +28,8 @@ from .released import (
 )
 
 __all__ = [
-    'CheckpointError', 'StateDictMismatch', 'check_checkpoint_file',
+    'REMOTE_CHECKPOINTS', 'CheckpointError', 'StateDictMismatch',
+    'check_checkpoint_file',
     'checkpoint_format', 'load_checkpoint_file', 'check_state_dict_fits',
     'describe_kept',
     'LoadedWeights', 'check_loadable', 'load_weights', 'read_state_dict',

@@ -31,6 +31,11 @@ _MMENGINE_CHECKPOINT_GLOBALS = frozenset({
 })
 
 
+# checkpoints that mmengine fetches itself (ImageNet GAP networks)
+REMOTE_CHECKPOINTS = ('torchvision://', 'open-mmlab://', 'mmcls://',
+                      'http://', 'https://')
+
+
 class CheckpointError(InputError):
     """A checkpoint that cannot be read or does not fit the model. The
     message is one line that names the file and the fix."""

@@ -11,6 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from gcp_mm.checkpoint import (
+    REMOTE_CHECKPOINTS,
     CheckpointError,
     StateDictMismatch,
     check_checkpoint_file,
@@ -23,10 +24,6 @@ from gcp_mm.checkpoint import (
 
 from .errors import UsageError
 from .image_size import pipeline_input_size
-
-# checkpoints that mmengine fetches itself
-_REMOTE = ('torchvision://', 'open-mmlab://', 'mmcls://', 'http://',
-           'https://')
 
 
 def _dataset_paths(dataset: dict) -> Iterator[Tuple[str, str]]:
@@ -192,7 +189,7 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
     if cfg.get('load_from') and not cfg.get('resume'):
         sources.append(('load_from', cfg.load_from))
     for key, path in sources:
-        if not path or str(path).startswith(_REMOTE):
+        if not path or str(path).startswith(REMOTE_CHECKPOINTS):
             continue
         if osp.isdir(path):
             raise UsageError(
@@ -223,9 +220,9 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
             raise UsageError(f'model.backbone.init_cfg: {err}') from err
     prefixed = [(key, init) for key, init in inits if init.get('prefix')]
     # one file under two spellings (relative, absolute, a link) is one file
-    paths = {osp.realpath(init.get('checkpoint')) if not str(
-        init.get('checkpoint')).startswith(_REMOTE) else init.get('checkpoint')
-        for _, init in prefixed}
+    paths = {str(init.get('checkpoint')) if str(init.get('checkpoint'))
+             .startswith(REMOTE_CHECKPOINTS) else
+             osp.realpath(init.get('checkpoint')) for _, init in prefixed}
     if len(paths) > 1:
         raise UsageError(
             ' and '.join(f'{key}.checkpoint' for key, _ in prefixed) +
@@ -237,18 +234,18 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
     states = {}  # read each file once
     for key, init in prefixed:
         path = init.get('checkpoint')
-        if str(path).startswith(_REMOTE):
+        if str(path).startswith(REMOTE_CHECKPOINTS):
             continue
-        if path not in states:
+        if osp.realpath(path) not in states:
             try:
-                states[path] = read_state_dict(path)
+                states[osp.realpath(path)] = read_state_dict(path)
             except CheckpointError as err:
                 raise UsageError(f'{key}.checkpoint: {err}') from err
-        _check_part_fits(cfg, key, init, states[path])
+        _check_part_fits(cfg, key, init, states[osp.realpath(path)])
     for path, state in states.items():
-        prefixes = tuple(init['prefix'].rstrip('.') + '.'
-                         for _, init in prefixed
-                         if init.get('checkpoint') == path)
+        prefixes = tuple(
+            init['prefix'].rstrip('.') + '.' for _, init in prefixed
+            if osp.realpath(str(init.get('checkpoint'))) == path)
         target = _build_model(cfg).state_dict()
         log_partial_load(path, state, target, [
             k for k in target if k.startswith(prefixes) and k in state],

@@ -8,15 +8,13 @@ from mmengine.logging import print_log
 from mmengine.registry import MODELS
 
 from gcp_mm.checkpoint import (
+    REMOTE_CHECKPOINTS,
     CheckpointError,
     backbone_state_dict,
     load_weights,
     read_state_dict,
 )
 
-# checkpoints that mmengine fetches itself: ImageNet GAP ResNets, all
-_REMOTE = ('torchvision://', 'open-mmlab://', 'mmcls://', 'http://',
-           'https://')
 # what a GCP classifier's head holds besides its classifier
 _GCP_HEAD = ('layer_reduce', 'neck.')
 
@@ -79,7 +77,7 @@ class GCPResNet(ResNet):
                 and init_cfg.get('type') == 'Pretrained'):
             return
         path = str(init_cfg.get('checkpoint'))
-        if not path.startswith(_REMOTE):
+        if not path.startswith(REMOTE_CHECKPOINTS):
             if not os.path.isfile(path):
                 return
             _, dropped = backbone_state_dict(read_state_dict(path))
