@@ -8,7 +8,7 @@ changed by the import. It also registers gcp-mm's model index in
 mmpretrain's ModelHub (``gcp_mm.models.hub``), so that mmpretrain's
 ``list_models``, ``get_model`` and inferencers know the models.
 """
-from . import engine, models, ops  # noqa: F401
+from . import datasets, engine, models, ops  # noqa: F401
 from .models.hub import register_models
 
 register_models()  # mmpretrain.list_models('*gcp*'), get_model(name), ...

@@ -4,6 +4,8 @@ import sys
 import traceback
 from typing import Callable
 
+from gcp_mm.datasets.bad_images import BadImageError
+
 
 class UsageError(ValueError):
     """An expected user mistake (a wrong path, key or value). The tools
@@ -23,10 +25,11 @@ def exit_on_usage_error(main: Callable) -> Callable:
         debug = '--debug' in args
         try:
             return main(args)
-        except UsageError as err:
+        except (UsageError, BadImageError) as err:
             if debug:
                 traceback.print_exc()
-            print(f'error: {err}', file=sys.stderr)
+            # a DataLoader worker's BadImageError carries its traceback
+            print(f'error: {getattr(err, "line", err)}', file=sys.stderr)
             sys.exit(2)
 
     return wrapper

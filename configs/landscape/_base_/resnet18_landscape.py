@@ -1,6 +1,8 @@
 # The paper's ResNet-18 measurement (docs/reference.md section 5): split
 # at the stem output, every 500 iterations, 50 step sizes in [0.1, 75].
+# replaces the data base's list: BadImageHook kept
 custom_hooks = [
+    dict(type='BadImageHook'),
     dict(
         type='LandscapeHook',
         interval=500,

@@ -1,0 +1,75 @@
+"""on_bad_image='skip' over a whole epoch: two bad files among good photos,
+the run finishes, the warnings name both, the epoch's summary counts 2."""
+import glob
+import os
+import shutil
+
+import pytest
+from mmengine.runner import Runner
+
+from gcp_mm.testing import (
+    real_photo,
+    tiny_classifier_config,
+    write_bad_images,
+)
+
+
+def class_folders(root):
+    """train/a: 3 photos and a truncated JPEG; train/b: 3 photos and an
+    empty file; the CMYK JPEG and the PNG named .jpg are good images."""
+    bad = write_bad_images(str(root / 'made'))
+    for name in 'ab':
+        folder = root / 'train' / name
+        os.makedirs(folder)
+        for i in range(3):
+            shutil.copyfile(real_photo(), folder / f'{i}.jpg')
+    shutil.move(bad['truncated'], root / 'train' / 'a' / 'truncated.jpg')
+    shutil.move(bad['cmyk'], root / 'train' / 'a' / 'cmyk.jpg')
+    shutil.move(bad['empty'], root / 'train' / 'b' / 'empty.jpg')
+    shutil.move(bad['png_as_jpg'], root / 'train' / 'b' / 'png_as_jpg.jpg')
+    return [str(root / 'train' / 'a' / 'truncated.jpg'),
+            str(root / 'train' / 'b' / 'empty.jpg')]
+
+
+def run_log(work_dir):
+    logs = glob.glob(os.path.join(work_dir, '*', '*.log'))
+    assert len(logs) == 1, logs
+    with open(logs[0]) as f:
+        return f.read()
+
+
+@pytest.mark.default_scope('mmpretrain')
+@pytest.mark.parametrize('num_workers', [0, 1])
+def test_skip_mode_finishes_the_epoch_and_lists_the_files(tmp_path,
+                                                          num_workers):
+    bad = class_folders(tmp_path)
+    work_dir = str(tmp_path / 'work')
+    cfg = tiny_classifier_config(str(tmp_path), work_dir,
+                                 num_workers=num_workers)
+    cfg.on_bad_image = 'skip'
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.epoch == 1
+    assert os.path.isfile(os.path.join(work_dir, 'epoch_1.pth'))
+    log = run_log(work_dir)
+    for path in bad:  # a warning names each skipped file
+        assert f'skipped bad image {path}' in log
+    summary = [line for line in log.splitlines()
+               if 'epoch 1: skipped' in line]
+    assert len(summary) == 1, log[-3000:]
+    assert 'skipped 2 bad image reads (2 files)' in summary[0]
+    assert all(os.path.basename(p) in summary[0] for p in bad)
+    with open(os.path.join(work_dir, 'bad_images.txt')) as f:
+        listed = sorted(line.split('\t')[0] for line in f)
+    assert listed == sorted(bad)
+
+
+@pytest.mark.default_scope('mmpretrain')
+def test_stop_mode_is_the_default(tmp_path):
+    from gcp_mm.datasets import BadImageError
+    bad = class_folders(tmp_path)
+    cfg = tiny_classifier_config(str(tmp_path), str(tmp_path / 'work'))
+    with pytest.raises(BadImageError) as info:
+        Runner.from_cfg(cfg).train()
+    assert os.path.basename(bad[0]) in info.value.line or \
+        os.path.basename(bad[1]) in info.value.line
