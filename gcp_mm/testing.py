@@ -269,7 +269,10 @@ def tiny_classifier_config(data_root: str, work_dir: str,
     from mmengine.config import Config
     load = dict(type='LoadImageFromFile', imdecode_backend='pillow',
                 color_type='color_ignore_orientation')
-    cfg = Config.fromfile('mmpretrain::_base_/default_runtime.py')
+    import mmpretrain
+    cfg = Config.fromfile(os.path.join(
+        os.path.dirname(mmpretrain.__file__), '.mim', 'configs', '_base_',
+        'default_runtime.py'))
     cfg.merge_from_dict(dict(
         custom_imports=dict(imports=['gcp_mm'], allow_failed_imports=False),
         model=dict(

@@ -16,6 +16,8 @@ import os
 import os.path as osp
 import time
 
+from mmengine.logging import MMLogger
+
 from gcp_mm.apis import (
     UsageError,
     add_debug_argument,
@@ -63,6 +65,9 @@ def main(argv=None):
     if args.workers < 1:
         raise UsageError('--workers must be at least 1')
     cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    # the data sets' own warnings (e.g. mmpretrain's on an empty class
+    # folder) would repeat what the check reports
+    MMLogger.get_instance('check_data', log_level='ERROR')
     problems, images = [], []
     for split in args.splits:
         loader = cfg.get(f'{split}_dataloader') or {}

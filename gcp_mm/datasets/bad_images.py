@@ -158,8 +158,8 @@ class SafeLoadImageFromFile(LoadImageFromFile):
         if self.on_bad_image == 'stop':
             raise BadImageError(bad_image_message(filename, problem)) \
                 from err
-        print_log(f'skipped bad image {short_path(filename)} ({problem}); '
-                  'another sample is used in its place',
+        print_log(f'skipped bad image {short_path(filename)}: it '
+                  f'{problem}; another sample is used in its place',
                   logger='current', level=logging.WARNING)
         if self.report_file:
             record = f'{filename}\t{problem}\n'.encode()

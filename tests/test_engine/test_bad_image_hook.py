@@ -53,11 +53,13 @@ def test_skip_mode_finishes_the_epoch_and_lists_the_files(tmp_path,
     assert os.path.isfile(os.path.join(work_dir, 'epoch_1.pth'))
     log = run_log(work_dir)
     for path in bad:  # a warning names each skipped file
-        assert f'skipped bad image {path}' in log
+        assert f'skipped bad image {path}: it is' in log
     summary = [line for line in log.splitlines()
                if 'epoch 1: skipped' in line]
     assert len(summary) == 1, log[-3000:]
-    assert 'skipped 2 bad image reads (2 files)' in summary[0]
+    # a replacement drawn by mmengine may be bad too: reads >= files
+    reads = log.count('skipped bad image /')
+    assert f'skipped {reads} bad image reads (2 files)' in summary[0]
     assert all(os.path.basename(p) in summary[0] for p in bad)
     with open(os.path.join(work_dir, 'bad_images.txt')) as f:
         listed = sorted(line.split('\t')[0] for line in f)
