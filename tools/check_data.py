@@ -24,6 +24,7 @@ from gcp_mm.apis import (
     exit_on_usage_error,
     load_config,
 )
+from gcp_mm.datasets.bad_images import short_path
 from gcp_mm.datasets.data_check import (
     DataCheckError,
     check_images,
@@ -76,7 +77,7 @@ def main(argv=None):
             continue
         folder = class_folder_root(dataset)
         if folder and osp.isdir(folder):
-            problems += [f'{path}: class folder without images'
+            problems += [(path, ': class folder without images')
                          for path in empty_class_folders(folder)]
         try:
             images += dataset_images(dataset, cfg.get('default_scope'))
@@ -86,20 +87,20 @@ def main(argv=None):
     start = time.perf_counter()
     bad = check_images(images, args.workers)
     seconds = time.perf_counter() - start
-    problems += [f'{path} {problem}' for path, problem in bad]
+    problems += [(path, f' {problem}') for path, problem in bad]
     print(f'checked {len(images)} images of {", ".join(args.splits)} in '
           f'{seconds:.1f} s ({len(images) / max(seconds, 1e-9):.0f} '
           f'images/s, {args.workers} processes)')
     if not problems:
         print('no problems found')
         return 0
-    for line in problems[:SHOWN]:
-        print(f'bad: {line}')
+    for path, problem in problems[:SHOWN]:
+        print(f'bad: {short_path(path)}{problem}')
     if len(problems) > SHOWN or args.out:
         out = args.out or osp.join(cfg.work_dir, 'data_check.txt')
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         with open(out, 'w') as f:
-            f.writelines(f'{line}\n' for line in problems)
+            f.writelines(f'{path}{problem}\n' for path, problem in problems)
         more = f'{len(problems) - SHOWN} more; ' \
             if len(problems) > SHOWN else ''
         print(f'{more}full list in {out}')

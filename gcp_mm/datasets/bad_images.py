@@ -56,11 +56,12 @@ def short_path(path: str, limit: int = MAX_PATH_CHARS) -> str:
     return path[:limit // 3] + '...' + path[-(limit - limit // 3 - 3):]
 
 
-def bad_image_message(path: str, problem: str) -> str:
-    """The stop mode's line: the file, the problem, the fixes."""
-    return (f'{short_path(path)} {problem}: remove or re-encode it (python '
-            'tools/check_data.py CONFIG lists every bad image), or set '
-            "on_bad_image='skip' in the config to skip such files")
+def bad_image_message(path: str, problem: str, budget: int = 299) -> str:
+    """The stop mode's line: the file, the problem, the fixes; at most
+    ``budget`` characters (a long path is cut in the middle)."""
+    rest = (f"{problem}: remove or re-encode it, or set on_bad_image='skip' "
+            'in the config (tools/check_data.py CONFIG lists all bad images)')
+    return f'{short_path(path, max(40, budget - len(rest) - 1))} {rest}'
 
 
 def _is_truncated_jpeg(data: bytes) -> bool:
@@ -92,11 +93,11 @@ def image_problem(data: Optional[bytes], err: Optional[BaseException] = None
     if 'truncated' in text or 'broken data stream' in text:
         return 'is truncated (its data ends early)'
     if 'conversion from' in text or 'not supported' in text:
-        return f'cannot be converted to RGB ({text})'
+        return f'cannot be converted to RGB ({text[:60]})'
     if data is not None and data[:2] == b'\xff\xd8':
         return 'is a damaged JPEG that cannot be decoded'
     if err is not None and not isinstance(err, (OSError, ValueError)):
-        return f'cannot be decoded ({type(err).__name__})'
+        return f'cannot be decoded ({type(err).__name__[:40]})'
     return 'cannot be decoded as an image'
 
 

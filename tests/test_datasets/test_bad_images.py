@@ -2,6 +2,7 @@
 bad file in one line, with both decoders the configs use; the line
 survives a DataLoader worker."""
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -126,6 +127,17 @@ def test_skip_reports_from_workers(bad, tmp_path):
         (bad['truncated'], 'is truncated (its data ends early)'),
         (bad['empty'], 'is empty (0 bytes)')])
     assert read_report(prefix, seen) == []  # only new records next time
+
+
+def test_long_paths_keep_the_line_under_300_characters(bad, tmp_path):
+    deep = tmp_path.joinpath(*['a_long_folder_name_' * 3] * 6)
+    deep.mkdir(parents=True)
+    path = str(deep / 'IMG_20240101_123456_truncated.jpg')
+    shutil.copyfile(bad['truncated'], path)
+    assert len(path) > 300
+    with pytest.raises(BadImageError) as info:
+        load(path)
+    check_line(info.value.line, path, 'truncated', '...')
 
 
 def test_unknown_mode_is_refused():
