@@ -64,12 +64,17 @@ def bad_image_message(path: str, problem: str, budget: int = 299) -> str:
     return f'{short_path(path, max(40, budget - len(rest) - 1))} {rest}'
 
 
+def _lacks_jpeg_end(data: bytes) -> bool:
+    """A JPEG stream without its end-of-image marker (padding allowed)."""
+    return data.startswith(b'\xff\xd8') and \
+        not data.rstrip(b'\x00\r\n ').endswith(b'\xff\xd9')
+
+
 def _is_truncated_jpeg(data: bytes) -> bool:
     """A JPEG stream whose end-of-image marker is missing and which PIL
     (the stricter decoder) cannot decode completely. Some cv2 builds decode
     such files partially, filling the rest with grey, without an error."""
-    if not data.startswith(b'\xff\xd8') or \
-            data.rstrip(b'\x00\r\n ').endswith(b'\xff\xd9'):
+    if not _lacks_jpeg_end(data):
         return False
     try:
         with Image.open(io.BytesIO(data)) as image:
@@ -90,7 +95,8 @@ def image_problem(data: Optional[bytes], err: Optional[BaseException] = None
     if data is not None and len(data) == 0:
         return 'is empty (0 bytes)'
     text = str(err or '')
-    if 'truncated' in text or 'broken data stream' in text:
+    if 'truncated' in text or 'broken data stream' in text or (
+            data is not None and len(data) > 2 and _lacks_jpeg_end(data)):
         return 'is truncated (its data ends early)'
     if 'conversion from' in text or 'not supported' in text:
         return f'cannot be converted to RGB ({text[:60]})'

@@ -63,7 +63,7 @@ def check_line(line, path, *words):
 
 @pytest.mark.parametrize('decoder', DECODERS)
 @pytest.mark.parametrize('name,words', [
-    ('truncated', ['truncated']), ('empty', ['empty', '0 bytes'])])
+    ('truncated', ['is truncated']), ('empty', ['is empty (0 bytes)'])])
 def test_bad_image_stops_in_one_line(decoder, name, words, bad):
     with pytest.raises(BadImageError) as info:
         load(bad[name], **decoder)
@@ -110,7 +110,7 @@ def test_one_line_survives_a_dataloader_worker(bad):
         list(loader)
     # torch re-raises with the worker's traceback around the message
     assert 'Traceback' in str(info.value)
-    check_line(info.value.line, bad['truncated'], 'truncated')
+    check_line(info.value.line, bad['truncated'], 'is truncated')
 
 
 def test_skip_reports_from_workers(bad, tmp_path):
@@ -137,7 +137,7 @@ def test_long_paths_keep_the_line_under_300_characters(bad, tmp_path):
     assert len(path) > 300
     with pytest.raises(BadImageError) as info:
         load(path)
-    check_line(info.value.line, path, 'truncated', '...')
+    check_line(info.value.line, path, 'is truncated', '...')
 
 
 def test_unknown_mode_is_refused():

@@ -3,15 +3,26 @@ the run finishes, the warnings name both, the epoch's summary counts 2."""
 import glob
 import os
 import shutil
+import types
 
+import numpy as np
 import pytest
+from mmcv.transforms import LoadImageFromFile
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
+from gcp_mm.datasets import BadImageError, SafeLoadImageFromFile
+from gcp_mm.engine import make_loading_safe
 from gcp_mm.testing import (
     real_photo,
     tiny_classifier_config,
     write_bad_images,
 )
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def class_folders(root):
@@ -68,10 +79,50 @@ def test_skip_mode_finishes_the_epoch_and_lists_the_files(tmp_path,
 
 @pytest.mark.default_scope('mmpretrain')
 def test_stop_mode_is_the_default(tmp_path):
-    from gcp_mm.datasets import BadImageError
     bad = class_folders(tmp_path)
     cfg = tiny_classifier_config(str(tmp_path), str(tmp_path / 'work'))
     with pytest.raises(BadImageError) as info:
         Runner.from_cfg(cfg).train()
     assert os.path.basename(bad[0]) in info.value.line or \
         os.path.basename(bad[1]) in info.value.line
+
+
+# one config per data base (and the landscape configs, which list hooks)
+CONFIGS = [
+    'imagenet/resnet50_gcp_lrnorm.py', 'imagenet/shufflenet_v2_gap_lrfast.py',
+    'finegrained/resnet50_gcp_cub.py', 'finegrained/resnet50_gcp_cars.py',
+    'finegrained/resnet50_gcp_aircraft.py', 'finegrained/resnet50_gcp_dtd.py',
+    'finegrained/resnet50_gcp_custom.py', 'faster_rcnn_r50_gcpm.py',
+    'mask_rcnn_r101_gcpd.py', 'landscape/resnet18_gcp_landscape.py',
+    'landscape/mobilenet_v2_gap_landscape.py'
+]
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_configs_read_images_safely(name):
+    path = os.path.join(ROOT, 'configs', name)
+    cfg = Config.fromfile(path)
+    assert cfg.on_bad_image == 'stop'
+    assert dict(type='BadImageHook') in cfg.custom_hooks
+    assert 'gcp_mm' in cfg.custom_imports.imports
+
+
+def test_stock_mmdet_pipeline_is_made_safe(tmp_path):
+    # the detection configs keep mmdet's pipelines (cv2 decoding)
+    cfg = Config.fromfile(os.path.join(ROOT, 'configs',
+                                       'faster_rcnn_r50_gcpm.py'))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        pipeline = Compose(cfg.train_dataloader.dataset.pipeline)
+    plain = pipeline.transforms[0]
+    assert type(plain) is LoadImageFromFile
+    dataset = types.SimpleNamespace(pipeline=pipeline)
+    wrapper = types.SimpleNamespace(dataset=dataset)  # e.g. RepeatDataset
+    assert make_loading_safe(wrapper, 'stop') == 1
+    safe = pipeline.transforms[0]
+    assert isinstance(safe, SafeLoadImageFromFile)
+    photo = dict(img_path=real_photo())
+    assert np.array_equal(safe(dict(photo))['img'],
+                          plain(dict(photo))['img'])
+    bad = write_bad_images(str(tmp_path))
+    with pytest.raises(BadImageError, match=r'truncated\.jpg is truncated'):
+        safe(dict(img_path=bad['truncated']))

@@ -65,7 +65,7 @@ def test_check_data_lists_bad_files_and_empty_class_folders(tmp_path,
     assert all(len(line) < 300 for line in lines), lines
     listed = [line for line in lines if line.startswith('bad: ')]
     assert len(listed) == 3, lines
-    assert any(bad[0] in line and 'truncated' in line for line in listed)
+    assert any(bad[0] in line and 'is truncated' in line for line in listed)
     assert any(bad[1] in line and '0 bytes' in line for line in listed)
     assert any(str(tmp_path / 'train' / 'c') in line and
                'class folder without images' in line for line in listed)
@@ -107,7 +107,7 @@ def test_train_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
     done = run_tool('train.py', write_config(tmp_path, num_workers=1),
                     check=False)
     error = one_error_line(done)
-    assert bad[0] in error and 'truncated' in error, error
+    assert bad[0] in error and 'is truncated' in error, error
     assert 'tools/check_data.py' in error
 
 
@@ -145,7 +145,7 @@ def test_stopping_keeps_the_last_epoch_checkpoint(tmp_path, run_tool):
         [str(tmp_path), ROOT, os.environ.get('PYTHONPATH', '')]))
     done = run_tool('train.py', config, check=False, env=env)
     error = one_error_line(done)
-    assert victim in error and 'truncated' in error, error
+    assert victim in error and 'is truncated' in error, error
     work = tmp_path / 'work'
     assert (work / 'epoch_1.pth').is_file()
     assert not (work / 'epoch_2.pth').exists()

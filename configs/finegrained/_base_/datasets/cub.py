@@ -57,4 +57,3 @@ test_evaluator = val_evaluator
 # tools/check_data.py finds all bad files before a run.
 on_bad_image = 'stop'
 custom_hooks = [dict(type='BadImageHook')]
-custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)

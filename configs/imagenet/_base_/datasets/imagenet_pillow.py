@@ -34,4 +34,3 @@ test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 # tools/check_data.py finds all bad files before a run.
 on_bad_image = 'stop'
 custom_hooks = [dict(type='BadImageHook')]
-custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)
