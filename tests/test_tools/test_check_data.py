@@ -159,3 +159,22 @@ def test_empty_class_folder_is_refused_before_training(tmp_path, run_tool):
     assert str(tmp_path / 'train' / 'c') in error, error
     assert 'class folder without images' in error
     assert not (tmp_path / 'work').exists()
+
+
+def test_test_tool_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
+    import torch
+    from mmpretrain.registry import MODELS
+    bad = user_data(tmp_path, bad_names=('empty', ))
+    cfg = tiny_classifier_config(str(tmp_path), str(tmp_path / 'work'),
+                                 num_workers=1)
+    cfg.test_dataloader = cfg.train_dataloader
+    cfg.test_cfg = dict()
+    cfg.test_evaluator = dict(type='Accuracy', topk=(1, ))
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    checkpoint = str(tmp_path / 'tiny.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()),
+               checkpoint)
+    done = run_tool('test.py', config, checkpoint, check=False)
+    error = one_error_line(done)
+    assert bad[0] in error and 'is empty (0 bytes)' in error, error
