@@ -126,3 +126,42 @@ def test_stock_mmdet_pipeline_is_made_safe(tmp_path):
     bad = write_bad_images(str(tmp_path))
     with pytest.raises(BadImageError, match=r'truncated\.jpg is truncated'):
         safe(dict(img_path=bad['truncated']))
+
+
+def test_skip_summary_gathers_the_ranks(tmp_path):
+    """Under DDP (torchrun, 2 CPU processes, gloo) each rank reads half of
+    the files: rank 1 the truncated one, rank 0 the empty one; rank 0's
+    summary counts both."""
+    import socket
+    import subprocess
+    import sys
+    made = write_bad_images(str(tmp_path / 'made'))
+    files = {'a': ['0.jpg', '1.jpg', '2.jpg'], 'b': ['0.jpg', '1.jpg']}
+    for name, photos in files.items():
+        os.makedirs(tmp_path / 'train' / name)
+        for photo in photos:
+            shutil.copyfile(real_photo(), tmp_path / 'train' / name / photo)
+    bad = [str(tmp_path / 'train' / 'a' / 'truncated.jpg'),  # index 3
+           str(tmp_path / 'train' / 'b' / 'empty.jpg')]  # index 6
+    shutil.move(made['truncated'], bad[0])
+    shutil.move(made['empty'], bad[1])
+    work_dir = str(tmp_path / 'work')
+    cfg = tiny_classifier_config(str(tmp_path), work_dir, num_workers=1)
+    cfg.on_bad_image = 'skip'
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+         '2', '--master_port', str(port),
+         os.path.join(ROOT, 'tools', 'train.py'), config, '--launcher',
+         'pytorch'], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = [line for line in run_log(work_dir).splitlines()
+               if 'epoch 1: skipped' in line]
+    assert len(summary) == 1 and '(2 files)' in summary[0], summary
+    with open(os.path.join(work_dir, 'bad_images.txt')) as f:
+        assert sorted({line.split('\t')[0] for line in f}) == sorted(bad)

@@ -133,6 +133,11 @@ class BadImageHook(Hook):
         more = f' and {len(files) - LISTED_IN_LOG} more' \
             if len(files) > LISTED_IN_LOG else ''
         print_log(
-            f'epoch {runner.epoch + 1}: skipped {len(skipped)} bad image '
-            f'reads ({len(files)} files): {shown}{more}; full list in '
-            f'{listing}', logger='current', level=logging.WARNING)
+            f'epoch {runner.epoch + 1}: skipped {_count(len(skipped), "bad '
+            f'image read")} ({_count(len(files), "file")}): {shown}{more}; '
+            f'full list in {listing}', logger='current',
+            level=logging.WARNING)
+
+
+def _count(number: int, noun: str) -> str:
+    return f'{number} {noun}' + ('' if number == 1 else 's')
