@@ -132,11 +132,11 @@ class BadImageHook(Hook):
         shown = ', '.join(short_path(p, 80) for p in files[:LISTED_IN_LOG])
         more = f' and {len(files) - LISTED_IN_LOG} more' \
             if len(files) > LISTED_IN_LOG else ''
+        reads = _count(len(skipped), 'bad image read')
         print_log(
-            f'epoch {runner.epoch + 1}: skipped {_count(len(skipped), "bad '
-            f'image read")} ({_count(len(files), "file")}): {shown}{more}; '
-            f'full list in {listing}', logger='current',
-            level=logging.WARNING)
+            f'epoch {runner.epoch + 1}: skipped {reads} '
+            f'({_count(len(files), "file")}): {shown}{more}; full list in '
+            f'{listing}', logger='current', level=logging.WARNING)
 
 
 def _count(number: int, noun: str) -> str:
