@@ -15,7 +15,7 @@ from gcp_mm.testing import reference_net, save_released
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 TOOLS = ('train.py', 'test.py', 'demo.py', 'convert_checkpoint.py',
-         'robustness.py', 'analysis/plot_landscape.py')
+         'robustness.py', 'analysis/plot_landscape.py', 'check_data.py')
 
 
 @pytest.fixture(scope='module')
