@@ -104,9 +104,10 @@ def main(argv=None):
         more = f'{len(problems) - SHOWN} more; ' \
             if len(problems) > SHOWN else ''
         print(f'{more}full list in {out}')
-    print(f'{len(bad)} bad image files, {len(problems) - len(bad)} empty '
-          'class folders: remove or re-encode the files (class folders: '
-          'add images or remove the folder)')
+    folders = len(problems) - len(bad)
+    print(f'{len(bad)} bad image file{"s" * (len(bad) != 1)}, {folders} '
+          f'class folder{"s" * (folders != 1)} without images: remove or '
+          're-encode the files; add images to the folders or remove them')
     raise SystemExit(1)
 
 
