@@ -21,6 +21,7 @@ from mmengine.logging import MMLogger
 from gcp_mm.apis import (
     UsageError,
     add_debug_argument,
+    check_data_paths,
     exit_on_usage_error,
     load_config,
 )
@@ -69,6 +70,7 @@ def main(argv=None):
     # the data sets' own warnings (e.g. mmpretrain's on an empty class
     # folder) would repeat what the check reports
     MMLogger.get_instance('check_data', log_level='ERROR')
+    check_data_paths(cfg, [f'{split}_dataloader' for split in args.splits])
     problems, images = [], []
     for split in args.splits:
         loader = cfg.get(f'{split}_dataloader') or {}
