@@ -11,7 +11,7 @@ and the configs are where ``gcp_mm.resources.config_root()`` says (inside
 an installed wheel, or the source checkout), and a missing index is a
 warning at import.
 """
-from . import engine, models, ops  # noqa: F401
+from . import datasets, engine, models, ops  # noqa: F401
 from .models.hub import register_models
 from .version import __version__, version_info  # noqa: F401
 

@@ -91,9 +91,9 @@ def train_classifier(head: str, data_root: str, work_dir: str,
     if landscape and settings.landscape_interval:  # the paper's, sparser
         paper = Config.fromfile(
             config_path('landscape', '_base_', 'resnet18_landscape.py'))
-        cfg.custom_hooks = [dict(paper.custom_hooks[0],
-                                 interval=settings.landscape_interval,
-                                 num_steps=settings.landscape_steps)]
+        cfg.custom_hooks = cfg.get('custom_hooks', []) + [dict(
+            paper.landscape_hook, interval=settings.landscape_interval,
+            num_steps=settings.landscape_steps)]
     Runner.from_cfg(cfg).train()
     return read_val_curve(work_dir)
 

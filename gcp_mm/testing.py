@@ -7,7 +7,10 @@ the format its released checkpoints have (legacy ``torch.save`` as PyTorch
 1.3/1.4 wrote it, with an SGD optimizer state, on CUDA devices).
 """
 import contextlib
+import itertools
 import math
+import os
+import shutil
 from typing import TYPE_CHECKING, Optional
 from unittest import mock
 
@@ -256,3 +259,110 @@ def _small_config(config: str, data_root: str, work_dir: str, size: int,
                   epochs: int) -> 'Config':
     from gcp_mm.cli.config import config_on_data
     return config_on_data(config, data_root, work_dir, size, epochs)
+
+
+# ------------------------------------------------------- image files users
+# bring: what a scraped or copied data set holds besides good photos
+
+
+def real_photo() -> str:
+    """A real JPEG photo that ships with matplotlib (Grace Hopper)."""
+    import matplotlib
+    return os.path.join(matplotlib.get_data_path(), 'sample_data',
+                        'grace_hopper.jpg')
+
+
+def real_png() -> str:
+    """A real RGB PNG that ships with scikit-image (coffee.png)."""
+    import skimage
+    return os.path.join(os.path.dirname(skimage.__file__), 'data',
+                        'coffee.png')
+
+
+def write_bad_images(folder: str) -> dict:
+    """Files a user's data set may hold, written into ``folder``:
+    ``truncated`` (the photo's first 60 %, as an interrupted copy leaves
+    it), ``empty`` (0 bytes), ``png_as_jpg`` (a PNG named .jpg) and
+    ``cmyk`` (a CMYK JPEG), by name -> path. The last two decode fine."""
+    from PIL import Image
+    os.makedirs(folder, exist_ok=True)
+    with open(real_photo(), 'rb') as f:
+        photo = f.read()
+    paths = {name: os.path.join(folder, f'{name}.jpg') for name in (
+        'truncated', 'empty', 'png_as_jpg', 'cmyk')}
+    with open(paths['truncated'], 'wb') as f:
+        f.write(photo[:len(photo) * 6 // 10])
+    open(paths['empty'], 'wb').close()
+    shutil.copyfile(real_png(), paths['png_as_jpg'])
+    Image.open(real_photo()).convert('CMYK').save(paths['cmyk'], 'JPEG')
+    return paths
+
+
+def write_small_jpegs(folder: str, count: int, size: int = 64,
+                      seed: int = 0) -> list:
+    """``count`` random-texture ``size`` x ``size`` JPEGs (quality 90) in
+    ``folder``; returns their paths."""
+    import numpy as np
+    from PIL import Image
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+    paths = []
+    for i in range(count):
+        image = np.roll(base, i, axis=(0, 1))
+        path = os.path.join(folder, f'{i:06d}.jpg')
+        Image.fromarray(image).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+_TINY_CONFIGS = itertools.count()
+
+
+def tiny_classifier_config(data_root: str, work_dir: str,
+                           num_workers: int = 0, epochs: int = 1,
+                           num_classes: int = 2, size: int = 32):
+    """A CPU-sized mmpretrain run on the class folders
+    ``<data_root>/train/<class>/``: a ResNet-18 classifier, batch 2,
+    images read with PIL as the zoo's configs read them, the data bases'
+    ``BadImageHook``, a checkpoint every epoch, no validation."""
+    from mmengine.config import Config
+    load = dict(type='LoadImageFromFile', imdecode_backend='pillow',
+                color_type='color_ignore_orientation')
+    import mmpretrain
+    cfg = Config.fromfile(os.path.join(
+        os.path.dirname(mmpretrain.__file__), '.mim', 'configs', '_base_',
+        'default_runtime.py'))
+    cfg.merge_from_dict(dict(
+        custom_imports=dict(imports=['gcp_mm'], allow_failed_imports=False),
+        model=dict(
+            type='ImageClassifier',
+            backbone=dict(type='ResNet', depth=18, out_indices=(3, )),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=num_classes,
+                      in_channels=512,
+                      loss=dict(type='CrossEntropyLoss'))),
+        data_preprocessor=dict(num_classes=num_classes,
+                               mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375], to_rgb=True),
+        train_dataloader=dict(
+            batch_size=2, num_workers=num_workers,
+            persistent_workers=num_workers > 0,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(type='CustomDataset', data_root=data_root,
+                         data_prefix='train', pipeline=[
+                             load,
+                             dict(type='Resize', scale=(size, size),
+                                  backend='pillow'),
+                             dict(type='PackInputs')])),
+        train_cfg=dict(by_epoch=True, max_epochs=epochs),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        on_bad_image='stop',
+        custom_hooks=[dict(type='BadImageHook')],
+        work_dir=work_dir,
+        randomness=dict(seed=0)))
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
+    cfg.default_hooks.logger.interval = 1
+    # mmengine hands a new Runner an earlier one's visualizer of that name
+    cfg.visualizer.name = f'visualizer_tiny_{next(_TINY_CONFIGS)}'
+    return cfg

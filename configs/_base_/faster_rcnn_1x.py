@@ -7,3 +7,11 @@ custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)
 optim_wrapper = dict(type='FiniteCheckOptimWrapper')
 # rescaled for other batch sizes (tools/train.py --auto-scale-lr)
 auto_scale_lr = dict(enable=True, base_batch_size=16)
+
+# A bad image file (missing, empty, truncated, not decodable) stops the run
+# with one line naming it ('stop'), or is skipped with a warning, counted and
+# listed at the end of the epoch ('skip'; evaluation always stops).
+# BadImageHook makes every data loader's image loading safe (docs/training.md);
+# tools/check_data.py finds all bad files before a run.
+on_bad_image = 'stop'
+custom_hooks = [dict(type='BadImageHook')]

@@ -13,8 +13,11 @@ class UsageError(InputError):
 
 
 def one_line(err: BaseException) -> str:
-    """The message of ``err`` as one line (exceptions re-raised from data
-    loader workers carry the worker's traceback after the first line)."""
+    """The message of ``err`` as one line: its ``line`` where it keeps one
+    (a ``BadImageError`` re-raised by a DataLoader worker carries the
+    worker's traceback in its message), else the message's first line."""
+    if getattr(err, 'line', None):
+        return err.line
     return str(err).strip().splitlines()[0] if str(err).strip() else \
         type(err).__name__
 

@@ -21,6 +21,7 @@ from gcp_mm.checkpoint import (
     detect_arch,
     read_state_dict,
 )
+from gcp_mm.datasets.data_check import empty_class_folder_problem
 
 from .errors import UsageError
 from .image_size import pipeline_input_size
@@ -112,6 +113,9 @@ def check_class_folders(cfg: Config, loaders: Sequence[str] = (
             continue  # reported by check_data_paths
         classes = sorted(entry.name for entry in os.scandir(folder)
                          if entry.is_dir())
+        empty = empty_class_folder_problem(folder, dataset.get('extensions'))
+        if empty:
+            raise UsageError(f'{loader}: {empty}')
         if found and classes != found[0][2]:
             raise UsageError(
                 f'{loader}: {folder} has the class folders {classes}, but '

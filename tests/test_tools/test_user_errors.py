@@ -19,7 +19,7 @@ from gcp_mm.testing import (
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 TOOLS = ('train.py', 'test.py', 'demo.py', 'convert_checkpoint.py',
-         'robustness.py', 'analysis/plot_landscape.py')
+         'robustness.py', 'analysis/plot_landscape.py', 'check_data.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,0 +1,163 @@
+"""Find every image of a config's data sets that training would fail on,
+before a long run starts (``tools/check_data.py``).
+
+Each file is decoded completely with PIL (JPEGs at 1/8 scale, which still
+reads every byte, so truncation is found) and converted to RGB, as the
+configs' loading does; class-folder data sets are also searched for class
+folders without images.
+"""
+import copy
+import multiprocessing
+import os
+import os.path as osp
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from PIL import Image
+
+from .bad_images import image_problem, short_path
+
+# mmpretrain's CustomDataset default
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
+
+
+class DataCheckError(ValueError):
+    """A config whose data the check cannot enumerate."""
+
+
+def image_problem_in_file(path: str) -> Optional[str]:
+    """What is wrong with the image file ``path`` (as
+    :func:`~gcp_mm.datasets.bad_images.image_problem` words it), or None
+    when it decodes completely and converts to RGB."""
+    try:
+        if osp.getsize(path) == 0:
+            return image_problem(b'')
+        with Image.open(path) as image:
+            image.draft('RGB', (1, 1))  # JPEG: decode at 1/8 scale
+            image.load()
+            image.convert('RGB')
+    except Exception as err:  # PIL raises many types
+        head = None
+        if osp.isfile(path):
+            with open(path, 'rb') as f:
+                head = f.read(2)
+        return image_problem(head, err)
+    return None
+
+
+def _check(path: str) -> Tuple[str, Optional[str]]:
+    return path, image_problem_in_file(path)
+
+
+def check_images(paths: Sequence[str], workers: int = 2,
+                 progress: bool = True) -> List[Tuple[str, str]]:
+    """``(path, problem)`` for every file of ``paths`` that is not a
+    readable RGB-convertible image, in the order of ``paths``; decoded in
+    ``workers`` processes, with a progress bar on a terminal."""
+    from tqdm import tqdm
+    order = {path: i for i, path in enumerate(paths)}
+    chunk = max(1, min(256, len(paths) // (workers * 16) or 1))
+    bar = tqdm(total=len(paths), unit='img', disable=None if progress
+               else True, desc='checking images')
+    bad = []
+    try:
+        if workers <= 1:
+            results = map(_check, paths)
+            pool = None
+        else:
+            pool = multiprocessing.get_context('fork').Pool(workers)
+            results = pool.imap_unordered(_check, paths, chunksize=chunk)
+        for path, problem in results:
+            bar.update()
+            if problem is not None:
+                bad.append((path, problem))
+        if pool is not None:
+            pool.close()
+            pool.join()
+    finally:
+        bar.close()
+    return sorted(bad, key=lambda item: order[item[0]])
+
+
+def empty_class_folders(folder: str,
+                        extensions: Iterable[str] = IMG_EXTENSIONS
+                        ) -> List[str]:
+    """The class folders (subfolders) of ``folder`` that hold no image
+    file with one of ``extensions`` at any depth: mmpretrain's
+    ``CustomDataset`` would count each as a class without images."""
+    extensions = tuple(e.lower() for e in extensions)
+    empty = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.is_dir() and not _has_image(entry.path, extensions):
+            empty.append(entry.path)
+    return empty
+
+
+def _has_image(folder: str, extensions: tuple) -> bool:
+    for _, _, files in os.walk(folder, followlinks=True):
+        if any(name.lower().endswith(extensions) for name in files):
+            return True
+    return False
+
+
+def class_folder_root(dataset: dict) -> Optional[str]:
+    """The folder whose subfolders are the classes, for a class-folder
+    ``CustomDataset`` config (no annotation file, no class list), else
+    None."""
+    if str(dataset.get('type')).split('.')[-1] != 'CustomDataset' or \
+            dataset.get('ann_file') or \
+            (dataset.get('metainfo') or {}).get('classes'):
+        return None
+    prefix = dataset.get('data_prefix') or ''
+    if isinstance(prefix, dict):
+        prefix = prefix.get('img_path') or prefix.get('img') or ''
+    return osp.join(dataset.get('data_root') or '', prefix)
+
+
+def _leaf_configs(dataset: dict) -> Iterable[dict]:
+    if 'dataset' in dataset:  # RepeatDataset, ClassBalancedDataset
+        yield from _leaf_configs(dataset['dataset'])
+    elif 'datasets' in dataset:  # ConcatDataset
+        for inner in dataset['datasets']:
+            yield from _leaf_configs(inner)
+    else:
+        yield dataset
+
+
+def dataset_images(dataset_cfg: dict, scope: Optional[str] = None
+                   ) -> List[str]:
+    """The image files a data set config reads (every ``img_path`` of its
+    data list; wrappers' inner data sets each once), its pipeline left
+    out. ``scope``: the config's ``default_scope`` (mmpretrain, mmdet)."""
+    from mmengine.registry import DATASETS, DefaultScope
+    paths = []
+    for leaf in _leaf_configs(dataset_cfg):
+        leaf = copy.deepcopy(dict(leaf))
+        leaf['pipeline'] = []
+        leaf.pop('lazy_init', None)
+        with DefaultScope.overwrite_default_scope(scope):
+            try:
+                dataset = DATASETS.build(leaf)
+            except Exception as err:
+                raise DataCheckError(
+                    f'cannot index the {leaf.get("type")} data set '
+                    f'({type(err).__name__}: {str(err)[:150]})') from err
+        for i in range(len(dataset)):
+            info = dataset.get_data_info(i)
+            path = info.get('img_path') or info.get('filename')
+            if path:
+                paths.append(path)
+    return list(dict.fromkeys(paths))
+
+
+def empty_class_folder_problem(folder: str,
+                               extensions: Optional[Iterable[str]] = None
+                               ) -> Optional[str]:
+    """One line naming the class folders of ``folder`` without images and
+    the fix, or None when every class folder has images."""
+    empty = empty_class_folders(folder, extensions or IMG_EXTENSIONS)
+    if not empty:
+        return None
+    more = f' (and {len(empty) - 1} more)' if len(empty) > 1 else ''
+    return (f'class folder without images: {short_path(empty[0], 120)}'
+            f'{more}; it would be counted as a class that is never seen. '
+            'Add images to it or remove it')

@@ -1,0 +1,180 @@
+"""tools/check_data.py and tools/train.py on a user's class folders with
+bad files in them, run as users run them: short output, lines under 300
+characters, the files named, the exit status."""
+import os
+import shutil
+import textwrap
+
+from gcp_mm.testing import (
+    real_photo,
+    tiny_classifier_config,
+    write_bad_images,
+)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def user_data(root, bad_names=('truncated', 'empty'), empty_class=False):
+    """<root>/train/{a,b}/: two photos each, the bad files in a/, the
+    CMYK JPEG and the PNG named .jpg (readable) in b/."""
+    made = write_bad_images(str(root / 'made'))
+    for name in 'ab':
+        os.makedirs(root / 'train' / name)
+        for i in range(2):
+            shutil.copyfile(real_photo(), root / 'train' / name / f'{i}.jpg')
+    for name in ('cmyk', 'png_as_jpg'):
+        shutil.move(made[name], root / 'train' / 'b' / f'{name}.jpg')
+    bad = []
+    for name in bad_names:
+        bad.append(str(root / 'train' / 'a' / f'{name}.jpg'))
+        shutil.move(made[name], bad[-1])
+    if empty_class:
+        os.makedirs(root / 'train' / 'c')
+    return bad
+
+
+def write_config(root, **kwargs):
+    path = str(root / 'tiny.py')
+    tiny_classifier_config(str(root), str(root / 'work'), **kwargs).dump(path)
+    return path
+
+
+def lines_of(done):
+    return (done.stdout + done.stderr).splitlines()
+
+
+def report_of(done):
+    """What check_data.py prints (mmdet's and mmpretrain's import-time
+    notices come first)."""
+    lines = done.stdout.splitlines()
+    start = [i for i, line in enumerate(lines) if line.startswith('checked ')]
+    assert len(start) == 1, done.stdout
+    return lines[start[0]:]
+
+
+def test_check_data_lists_bad_files_and_empty_class_folders(tmp_path,
+                                                            run_tool):
+    bad = user_data(tmp_path, empty_class=True)
+    done = run_tool('check_data.py', write_config(tmp_path, num_classes=3),
+                    '--splits', 'train', check=False)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert 'Traceback' not in done.stderr
+    lines = report_of(done)
+    assert len(lines) <= 5, lines
+    assert all(len(line) < 300 for line in lines), lines
+    listed = [line for line in lines if line.startswith('bad: ')]
+    assert len(listed) == 3, lines
+    assert any(bad[0] in line and 'is truncated' in line for line in listed)
+    assert any(bad[1] in line and '0 bytes' in line for line in listed)
+    assert any(str(tmp_path / 'train' / 'c') in line and
+               'class folder without images' in line for line in listed)
+    assert not any('cmyk' in line or 'png_as_jpg' in line for line in lines)
+    assert 'checked 8 images of train' in lines[0]
+
+
+def test_check_data_on_clean_data(tmp_path, run_tool):
+    user_data(tmp_path, bad_names=())
+    done = run_tool('check_data.py', write_config(tmp_path), '--splits',
+                    'train', '--workers', '1')
+    assert 'no problems found' in done.stdout
+
+
+def test_check_data_writes_a_long_list_to_a_file(tmp_path, run_tool):
+    user_data(tmp_path, bad_names=())
+    for i in range(12):  # twelve empty files
+        open(tmp_path / 'train' / 'a' / f'empty{i:02d}.jpg', 'wb').close()
+    out = tmp_path / 'problems.txt'
+    done = run_tool('check_data.py', write_config(tmp_path), '--splits',
+                    'train', '--out', out, check=False)
+    assert done.returncode == 1
+    assert len(report_of(done)) <= 13
+    assert f'2 more; full list in {out}' in done.stdout
+    assert len(out.read_text().splitlines()) == 12
+
+
+def one_error_line(done):
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert 'Traceback' not in done.stderr, done.stderr[-3000:]
+    errors = [line for line in lines_of(done) if line.startswith('error: ')]
+    assert len(errors) == 1, done.stderr[-3000:]
+    assert len(errors[0]) < 300, errors[0]
+    return errors[0]
+
+
+def test_train_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
+    bad = user_data(tmp_path, bad_names=('truncated', ))
+    done = run_tool('train.py', write_config(tmp_path, num_workers=1),
+                    check=False)
+    error = one_error_line(done)
+    assert bad[0] in error and 'is truncated' in error, error
+    assert 'tools/check_data.py' in error
+
+
+CORRUPTING_HOOK = '''
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class TruncateAfterFirstEpoch(Hook):
+    """A file damaged while the run goes on (a full disk, a sync)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def after_train_epoch(self, runner):
+        with open(self.path, 'r+b') as f:
+            f.truncate(f.seek(0, 2) // 2)
+'''
+
+
+def test_stopping_keeps_the_last_epoch_checkpoint(tmp_path, run_tool):
+    user_data(tmp_path, bad_names=())
+    victim = str(tmp_path / 'train' / 'b' / '1.jpg')
+    (tmp_path / 'corrupt_hook.py').write_text(textwrap.dedent(
+        CORRUPTING_HOOK))
+    cfg = tiny_classifier_config(str(tmp_path), str(tmp_path / 'work'),
+                                 num_workers=1, epochs=3)
+    cfg.custom_imports.imports.append('corrupt_hook')
+    cfg.custom_hooks.append(dict(type='TruncateAfterFirstEpoch',
+                                 path=victim))
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(tmp_path), ROOT, os.environ.get('PYTHONPATH', '')]))
+    done = run_tool('train.py', config, check=False, env=env)
+    error = one_error_line(done)
+    assert victim in error and 'is truncated' in error, error
+    work = tmp_path / 'work'
+    assert (work / 'epoch_1.pth').is_file()
+    assert not (work / 'epoch_2.pth').exists()
+
+
+def test_empty_class_folder_is_refused_before_training(tmp_path, run_tool):
+    user_data(tmp_path, bad_names=(), empty_class=True)
+    done = run_tool('train.py', write_config(tmp_path, num_classes=3),
+                    check=False)
+    error = one_error_line(done)
+    assert str(tmp_path / 'train' / 'c') in error, error
+    assert 'class folder without images' in error
+    assert not (tmp_path / 'work').exists()
+
+
+def test_test_tool_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
+    import torch
+    from mmpretrain.registry import MODELS
+    bad = user_data(tmp_path, bad_names=('empty', ))
+    cfg = tiny_classifier_config(str(tmp_path), str(tmp_path / 'work'),
+                                 num_workers=1)
+    cfg.test_dataloader = cfg.train_dataloader
+    cfg.test_cfg = dict()
+    cfg.test_evaluator = dict(type='Accuracy', topk=(1, ))
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    checkpoint = str(tmp_path / 'tiny.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()),
+               checkpoint)
+    done = run_tool('test.py', config, checkpoint, check=False)
+    error = one_error_line(done)
+    assert bad[0] in error and 'is empty (0 bytes)' in error, error

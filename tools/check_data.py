@@ -1,0 +1,117 @@
+"""Check every image of a config's data sets before a long run.
+
+    python tools/check_data.py CONFIG [--splits train val test]
+        [--workers N] [--out FILE] [--cfg-options k=v ...]
+
+Decodes each image of the splits' data sets completely (in N processes,
+with a progress bar on a terminal) and lists every file that is missing,
+empty (0 bytes), truncated, not decodable or not convertible to RGB, and
+every class folder without images (class-folder data sets). Exit status 0
+when all is well, 1 when problems were found (the full list is written to
+FILE, by default <work_dir>/data_check.txt, when it is long), 2 for a
+configuration mistake.
+"""
+import argparse
+import os
+import os.path as osp
+import time
+
+from mmengine.logging import MMLogger
+
+from gcp_mm.cli import (
+    UsageError,
+    add_debug_argument,
+    check_data_paths,
+    exit_on_usage_error,
+    load_config,
+)
+from gcp_mm.datasets.bad_images import short_path
+from gcp_mm.datasets.data_check import (
+    DataCheckError,
+    check_images,
+    class_folder_root,
+    dataset_images,
+    empty_class_folders,
+)
+
+SHOWN = 10
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Decode every image of a config's data sets and list "
+        'the bad files and empty class folders.')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--splits', nargs='+', default=['train', 'val'],
+                        choices=['train', 'val', 'test'],
+                        help='which data loaders to check (default: train '
+                        'val)')
+    parser.add_argument('--workers', type=int, default=2,
+                        help='decoding processes (default 2)')
+    parser.add_argument('--out', help='write the full list of problems '
+                        'here (default: <work_dir>/data_check.txt, written '
+                        f'when there are more than {SHOWN})')
+    parser.add_argument('--work-dir', help='default folder of --out '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', metavar='KEY=VALUE',
+        help='override config entries, e.g. '
+        'train_dataloader.dataset.data_root=data/mine')
+    add_debug_argument(parser)
+    return parser.parse_args(argv)
+
+
+@exit_on_usage_error
+def main(argv=None):
+    args = parse_args(argv)
+    if args.workers < 1:
+        raise UsageError('--workers must be at least 1')
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    # the data sets' own warnings (e.g. mmpretrain's on an empty class
+    # folder) would repeat what the check reports
+    MMLogger.get_instance('check_data', log_level='ERROR')
+    check_data_paths(cfg, [f'{split}_dataloader' for split in args.splits])
+    problems, images = [], []
+    for split in args.splits:
+        loader = cfg.get(f'{split}_dataloader') or {}
+        dataset = loader.get('dataset')
+        if not dataset:
+            continue
+        folder = class_folder_root(dataset)
+        if folder and osp.isdir(folder):
+            problems += [(path, ': class folder without images')
+                         for path in empty_class_folders(folder)]
+        try:
+            images += dataset_images(dataset, cfg.get('default_scope'))
+        except DataCheckError as err:
+            raise UsageError(f'{split}_dataloader: {err}') from err
+    images = list(dict.fromkeys(images))
+    start = time.perf_counter()
+    bad = check_images(images, args.workers)
+    seconds = time.perf_counter() - start
+    problems += [(path, f' {problem}') for path, problem in bad]
+    print(f'checked {len(images)} images of {", ".join(args.splits)} in '
+          f'{seconds:.1f} s ({len(images) / max(seconds, 1e-9):.0f} '
+          f'images/s, {args.workers} processes)')
+    if not problems:
+        print('no problems found')
+        return 0
+    for path, problem in problems[:SHOWN]:
+        print(f'bad: {short_path(path)}{problem}')
+    if len(problems) > SHOWN or args.out:
+        out = args.out or osp.join(cfg.work_dir, 'data_check.txt')
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        with open(out, 'w') as f:
+            f.writelines(f'{path}{problem}\n' for path, problem in problems)
+        more = f'{len(problems) - SHOWN} more; ' \
+            if len(problems) > SHOWN else ''
+        print(f'{more}full list in {out}')
+    folders = len(problems) - len(bad)
+    print(f'{len(bad)} bad image file{"s" * (len(bad) != 1)}, {folders} '
+          f'class folder{"s" * (folders != 1)} without images: remove or '
+          're-encode the files; add images to the folders or remove them')
+    raise SystemExit(1)
+
+
+if __name__ == '__main__':
+    main()
