@@ -16,6 +16,11 @@ from gcp_mm.checkpoint import (
     check_state_dict_fits,
     load_checkpoint_file,
 )
+from gcp_mm.models.necks import (
+    BackboneOutputError,
+    check_backbone_config,
+    check_backbone_output,
+)
 
 from .cli import UsageError
 from .image_size import pipeline_input_size
@@ -275,12 +280,19 @@ def _build_model(cfg: Config, part: Optional[str] = None):
 
 
 def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
-    """The GCP neck and the head agree, and the backbone leaves more than
-    one position at the configured input size."""
+    """The backbone emits what the GCP neck pools (not pooled vectors),
+    the neck and the head agree, and the backbone leaves more than one
+    position at the configured input size."""
     model = _model_cfg(cfg)
     neck = model.get('neck') or {}
-    if neck.get('type') != 'GlobalCovariancePooling':
+    if str(neck.get('type')).split('.')[-1] not in (
+            'GlobalCovariancePooling', 'DropCovPooling'):
         return
+    token_input = bool(neck.get('token_input', False))
+    try:
+        check_backbone_config(model.get('backbone') or {}, token_input)
+    except BackboneOutputError as err:
+        raise UsageError(str(err)) from err
     in_channels = neck.get('in_channels')
     reduced = neck.get('reduced_channels', 256)
     if reduced is not None and in_channels is not None \
@@ -292,12 +304,13 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
             'None to skip the reduction)')
     dim = in_channels if reduced is None else reduced
     head = model.get('head') or {}
-    expected = dim * (dim + 1) // 2 if dim else None
+    expected = dim * (dim + 1) // 2 + (
+        in_channels if neck.get('concat_cls_token') else 0) if dim else None
     if expected and head.get('in_channels') not in (None, expected):
         raise UsageError(
             f"model.head.in_channels={head['in_channels']} but "
-            f'GlobalCovariancePooling(reduced_channels={dim}) outputs '
-            f'{dim}*({dim}+1)/2 = {expected} features: set '
+            f'{neck["type"]}(reduced_channels={dim}) outputs '
+            f'{expected} features: set '
             f'model.head.in_channels={expected}')
     size = None
     for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
@@ -311,6 +324,13 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
     backbone.eval()  # OpenMMLab backbones' train() returns None
     with torch.no_grad():
         feats = backbone(torch.zeros(1, 3, size, size))
+    try:
+        check_backbone_output(feats, in_channels, token_input,
+                              model['backbone'].get('type'))
+    except BackboneOutputError as err:
+        raise UsageError(str(err)) from err
+    if token_input:
+        return
     height, width = feats[-1].shape[-2:]
     if height * width < 2:
         raise UsageError(
