@@ -77,7 +77,10 @@ class _SqrtmPade(torch.autograd.Function):
             power = torch.bmm(power, z)
             p_mat.add_(power, alpha=float(_P[k]))
             q_mat.add_(power, alpha=float(_Q[k]))
+        # Q^{-1} P is symmetric in exact arithmetic (P, Q commute); the
+        # solve's rounding is not, and the backward relies on symmetry.
         root_a = torch.linalg.solve(q_mat, p_mat)
+        root_a = (root_a + root_a.transpose(1, 2)).mul_(0.5)
         sqrt_norm = norm.sqrt()
         out = root_a * sqrt_norm.view(bcast)
         ctx.lyapunov_iters = lyapunov_iters
@@ -92,17 +95,19 @@ class _SqrtmPade(torch.autograd.Function):
             grad_sym = (grad_out + grad_out.transpose(1, 2)).mul_(0.5)
             # X solving S X + X S = sqrt(n) sym(G): the sign iteration of
             # [[S, C], [0, -S]] converges to [[I, 2X], [0, -I]].
+            # B_k and C_k stay symmetric (B, C symmetric), so C B^2 is
+            # (B^2 C)^T: 5 products per step instead of 6.
             b = root_a
             c = grad_sym * sqrt_norm.view(bcast)
-            eye = torch.eye(a.shape[-1], dtype=a.dtype, device=a.device)
             for _ in range(ctx.lyapunov_iters):
                 b_sq = torch.bmm(b, b)
-                three_minus = eye * 3.0 - b_sq
-                c_next = torch.bmm(c, three_minus)
-                c_next.sub_(torch.bmm(b_sq, c))
-                c_next.add_(torch.bmm(torch.bmm(b, c), b))
-                c = c_next.mul_(0.5)
-                b = torch.bmm(b, three_minus).mul_(0.5)
+                b_sq_c = torch.bmm(b_sq, c)
+                # C_{k+1} = (3C - C B^2 - B^2 C + B C B) / 2
+                c_next = torch.bmm(torch.bmm(b, c), b)
+                c_next.sub_(b_sq_c).sub_(b_sq_c.transpose(1, 2))
+                c = c_next.add_(c, alpha=3.0).mul_(0.5)
+                # B_{k+1} = B (3I - B^2) / 2
+                b = torch.baddbmm(b, b, b_sq, beta=1.5, alpha=-0.5)
             grad_a = (c + c.transpose(1, 2)).mul_(0.25)  # X, symmetrised
             # out = S(A) sqrt(n), A = sym(Sigma) / n, dn = <A, dSigma>
             coeff = ((grad_sym * root_a).sum(dim=(1, 2)) * 0.5 / sqrt_norm
