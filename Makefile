@@ -2,7 +2,8 @@
 # a no-op when the environment is already up to date).
 PYTHON := .venv/bin/python
 
-.PHONY: install demo test lint benchmark benchmark-model
+.PHONY: install demo test lint benchmark benchmark-model \
+	benchmark-normalisations
 
 install:
 	bash tools/install.sh
@@ -21,3 +22,6 @@ benchmark: install
 
 benchmark-model: install
 	$(PYTHON) benchmarks/model_step.py
+
+benchmark-normalisations: install
+	$(PYTHON) benchmarks/normalisations.py

@@ -22,6 +22,11 @@ from gcp_mm.checkpoint import (
     read_state_dict,
 )
 from gcp_mm.datasets.data_check import empty_class_folder_problem
+from gcp_mm.models.necks import (
+    BackboneOutputError,
+    check_backbone_config,
+    check_backbone_output,
+)
 
 from .errors import UsageError
 from .image_size import pipeline_input_size
@@ -342,21 +347,27 @@ def _build_neck(cfg: Config, neck: dict):
 
 
 def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
-    """The GCP neck builds (its own argument checks), the head's width is
-    the neck's ``out_channels``, and the backbone leaves more than one
-    position at the configured input size."""
+    """The backbone emits what the GCP neck pools (not pooled vectors),
+    the neck builds (its own argument checks), the head's width is the
+    neck's ``out_channels``, and the backbone leaves more than one position
+    at the configured input size."""
     model = _model_cfg(cfg)
     neck_cfg = model.get('neck') or {}
-    if neck_cfg.get('type') != 'GlobalCovariancePooling':
+    if str(neck_cfg.get('type')).split('.')[-1] not in (
+            'GlobalCovariancePooling', 'DropCovPooling'):
         return
+    token_input = bool(neck_cfg.get('token_input', False))
+    try:
+        check_backbone_config(model.get('backbone') or {}, token_input)
+    except BackboneOutputError as err:
+        raise UsageError(str(err)) from err
     neck = _build_neck(cfg, neck_cfg)
     head = model.get('head') or {}
     if head.get('in_channels') not in (None, neck.out_channels):
-        dim = neck.reduced_channels
         raise UsageError(
             f"model.head.in_channels={head['in_channels']} but "
-            f'GlobalCovariancePooling(reduced_channels={dim}) outputs '
-            f'{dim}*({dim}+1)/2 = {neck.out_channels} features: set '
+            f"{neck_cfg['type']}(reduced_channels={neck.reduced_channels}) "
+            f'outputs {neck.out_channels} features: set '
             f'model.head.in_channels={neck.out_channels}')
     size = None
     for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
@@ -370,6 +381,13 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
     backbone.eval()  # OpenMMLab backbones' train() returns None
     with torch.no_grad():
         feats = backbone(torch.zeros(1, 3, size, size))
+    try:
+        check_backbone_output(feats, neck.in_channels, token_input,
+                              model['backbone'].get('type'))
+    except BackboneOutputError as err:
+        raise UsageError(str(err)) from err
+    if token_input:
+        return
     height, width = feats[-1].shape[-2:]
     if height * width < 2:
         raise UsageError(

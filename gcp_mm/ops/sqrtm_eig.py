@@ -1,0 +1,94 @@
+"""MPN-COV: the exact matrix square root by eigendecomposition.
+
+Li et al. (ICCV 2017); the formulas are in docs/normalisations.md. The
+numerical conventions are those of ``gcp_mm.ops.isqrt_cov`` (float32/64
+only, autocast disabled inside, zero matrices give zero output and zero
+gradient, non-finite samples stay non-finite and alone).
+"""
+from typing import Tuple
+
+import torch
+from torch import Tensor
+
+from .isqrt_cov import _matrix_dtype, _no_autocast
+
+__all__ = ['sqrtm_eig']
+
+
+def _split_samples(sym: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    """The samples a matrix function cannot take as they are.
+
+    Returns ``(safe, zero, bad)``: ``sym`` with those samples replaced by
+    the identity, the mask of zero-trace samples (sqrtm(0) = 0) and the
+    mask of samples holding NaN or Inf (LAPACK must not see them: a NaN in
+    one sample may fail the whole batched call).
+    """
+    bad = ~torch.isfinite(sym).flatten(1).all(dim=1)
+    trace = sym.diagonal(dim1=1, dim2=2).sum(dim=1)
+    zero = (trace.abs() <= torch.finfo(sym.dtype).tiny) & ~bad
+    mask = (zero | bad).view(-1, 1, 1)
+    eye = torch.eye(sym.shape[-1], dtype=sym.dtype, device=sym.device)
+    return torch.where(mask, eye, sym), zero, bad
+
+
+def _mark_samples(out: Tensor, zero: Tensor, bad: Tensor) -> Tensor:
+    """Zero for zero samples, NaN for non-finite ones (in place)."""
+    out.masked_fill_(zero.view(-1, 1, 1), 0.0)
+    return out.masked_fill_(bad.view(-1, 1, 1), float('nan'))
+
+
+class _SqrtmEig(torch.autograd.Function):
+    """U diag(sqrt(max(l, floor))) U^T with the Loewner-form backward.
+
+    For the power 1/2 the Loewner quotient (s_i - s_j) / (l_i - l_j) is
+    exactly 1 / (s_i + s_j), with no subtraction, so repeated and close
+    eigenvalues need no special case; the floor bounds it at zero ones.
+    """
+
+    @staticmethod
+    def forward(ctx, cov: Tensor) -> Tensor:
+        sym = (cov + cov.transpose(1, 2)).mul_(0.5)
+        safe, zero, bad = _split_samples(sym)
+        eigvals, eigvecs = torch.linalg.eigh(safe)
+        # The eigenvalues' own rounding error: below it a "zero" eigenvalue
+        # is noise of either sign.
+        floor = eigvals[:, -1:].clamp(min=0).mul(
+            torch.finfo(sym.dtype).eps).clamp(min=torch.finfo(sym.dtype).tiny)
+        roots = torch.maximum(eigvals, floor).sqrt_()
+        out = torch.bmm(eigvecs * roots.unsqueeze(1),
+                        eigvecs.transpose(1, 2))
+        ctx.save_for_backward(eigvecs, roots, zero, bad)
+        return _mark_samples(out, zero, bad)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor) -> Tensor:
+        eigvecs, roots, zero, bad = ctx.saved_tensors
+        with _no_autocast(grad_out.device):
+            grad_sym = (grad_out + grad_out.transpose(1, 2)).mul_(0.5)
+            inner = torch.bmm(torch.bmm(eigvecs.transpose(1, 2), grad_sym),
+                              eigvecs)
+            inner.div_(roots.unsqueeze(2) + roots.unsqueeze(1))
+            grad_cov = torch.bmm(torch.bmm(eigvecs, inner),
+                                 eigvecs.transpose(1, 2))
+        return _mark_samples(grad_cov, zero, bad)
+
+
+def sqrtm_eig(cov: Tensor) -> Tensor:
+    """Exact square root of symmetric PSD matrices (MPN-COV).
+
+    Args:
+        cov (Tensor): (B, C, C) symmetric positive semi-definite matrices
+            (only the symmetric part is used).
+
+    Returns:
+        Tensor: (B, C, C), ``cov ** 0.5`` with eigenvalues below
+        ``eps * max eigenvalue`` raised to that floor; float32 for
+        half / bfloat16 input. Zero-trace samples give zeros (and zero
+        gradient); see the module docstring.
+    """
+    if cov.dim() != 3 or cov.shape[1] != cov.shape[2]:
+        raise ValueError('sqrtm_eig expects square matrices of shape '
+                         f'(B, C, C), got {tuple(cov.shape)}')
+    cov = _matrix_dtype(cov)
+    with _no_autocast(cov.device):
+        return _SqrtmEig.apply(cov)

@@ -1,0 +1,102 @@
+"""The dispatcher and the conventions every normalisation shares
+(module docstring of gcp_mm/ops/isqrt_cov.py)."""
+import pytest
+import torch
+
+from gcp_mm.ops import (
+    NORMALIZATIONS,
+    covariance_pool,
+    covariance_pooling,
+    isqrt_cov,
+    normalize_covariance,
+)
+
+from ._matrices import eigh_sqrt, f64, relative_error
+
+METHODS = ('newton_schulz', 'eig', 'pade', 'none')
+
+
+def test_every_method_is_listed():
+    assert set(NORMALIZATIONS) == set(METHODS)
+
+
+def test_unknown_method_names_the_valid_ones():
+    with pytest.raises(ValueError) as err:
+        normalize_covariance(torch.eye(3).expand(2, 3, 3), 'svd')
+    for name in METHODS:
+        assert repr(name) in str(err.value)
+    with pytest.raises(ValueError, match="'newton_schulz'"):
+        covariance_pooling(torch.randn(2, 3, 4, 4), 'Newton-Schulz')
+
+
+def test_newton_schulz_is_isqrt_cov_bit_for_bit():
+    x = torch.randn(3, 8, 5, 5)
+    assert torch.equal(covariance_pooling(x, num_iters=3), isqrt_cov(x, 3))
+
+
+def test_none_is_the_upper_triangle_of_the_covariance():
+    x = torch.randn(2, 4, 3, 3, dtype=f64)
+    feats = x.flatten(2)
+    centred = feats - feats.mean(-1, keepdim=True)
+    cov = centred @ centred.mT / 9
+    rows, cols = torch.triu_indices(4, 4)
+    torch.testing.assert_close(covariance_pooling(x, 'none'),
+                               cov[:, rows, cols], rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize('method', ['eig', 'pade'])
+def test_pooling_converges_to_the_exact_root(method):
+    x = torch.randn(2, 4, 6, 6, dtype=f64)
+    cov = covariance_pool(x)
+    rows, cols = torch.triu_indices(4, 4)
+    expected = eigh_sqrt(cov)[:, rows, cols]
+    out = covariance_pooling(x, method)
+    assert (out - expected).abs().max() < 1e-4 * expected.abs().max()
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_zero_sample_gives_zero_output_and_gradient(method):
+    x = torch.rand(3, 6, 4, 4, dtype=f64)
+    x[1] = 2.5  # constant features: zero covariance
+    x.requires_grad_()
+    out = covariance_pooling(x, method)
+    assert torch.equal(out[1], torch.zeros_like(out[1]))
+    out.sum().backward()
+    assert torch.equal(x.grad[1], torch.zeros_like(x.grad[1]))
+    alone = covariance_pooling(x.detach()[[0, 2]], method)
+    torch.testing.assert_close(out.detach()[[0, 2]], alone, rtol=0,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_non_finite_input_stays_in_its_sample(method):
+    x = torch.rand(3, 6, 4, 4, dtype=f64)
+    x[2, 1, 0, 0] = float('nan')
+    x.requires_grad_()
+    out = covariance_pooling(x, method)
+    assert not torch.isfinite(out[2]).all()
+    assert torch.isfinite(out[:2]).all()
+    out[:2].sum().backward()
+    assert torch.isfinite(x.grad[:2]).all()
+    alone = covariance_pooling(x.detach()[:2], method)
+    torch.testing.assert_close(out.detach()[:2], alone, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_float32_under_bfloat16_autocast(method):
+    x = torch.rand(2, 8, 5, 5)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = covariance_pooling(x.bfloat16(), method)
+    assert out.dtype == torch.float32
+    reference = covariance_pooling(x.bfloat16().float(), method)
+    torch.testing.assert_close(out, reference)
+
+
+@pytest.mark.parametrize('method', ['eig', 'pade'])
+def test_float32_relu_features_against_float64(method):
+    x = torch.randn(2, 32, 4, 4).relu()
+    cov = covariance_pool(x)
+    err = relative_error(normalize_covariance(cov, method),
+                         eigh_sqrt(cov.double()))
+    # eig: float32 rounding; pade: its approximation at rank 15 of 32
+    assert err < {'eig': 2e-3, 'pade': 0.3}[method]
