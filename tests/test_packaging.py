@@ -233,7 +233,7 @@ def test_installed_wheel_works_outside_the_checkout(wheel, installed,
             {MODEL!r}, pretrained={str(ckpt)!r})
         (result, ) = inferencer({PHOTO!r})
         import sys
-        print(json.dumps(dict(
+        print('\\nRESULT ' + json.dumps(dict(
             file=gcp_mm.__file__, version=gcp_mm.__version__,
             modules={{name: getattr(module, '__file__', None)
                      for name, module in sys.modules.items()
@@ -256,7 +256,10 @@ def test_installed_wheel_works_outside_the_checkout(wheel, installed,
     work = tmp_path / 'elsewhere'
     work.mkdir()
     done = run_installed(installed, work, ['-c', code])
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    # the result line, wherever mmengine's progress output put it
+    (line, ) = [line for line in done.stdout.splitlines()
+                if 'RESULT ' in line]
+    out = json.loads(line.split('RESULT ', 1)[1])
     package = os.path.join(installed, 'gcp_mm')
     assert out['file'] == os.path.join(package, '__init__.py')
     # no submodule came from elsewhere (an editable install's finder

@@ -86,7 +86,8 @@ def describe_kept(state: Mapping[str, torch.Tensor],
             kept[group] = (f'{group}: {theirs[0]} classes in the file, '
                            f'{ours[0]} in the model')
         elif theirs != ours:
-            kept[group] = f'{group}: {theirs} in the file, {ours} here'
+            kept.setdefault(group,
+                            f'{group}: {theirs} in the file, {ours} here')
         else:
             kept.setdefault(group, f'{group}: not loaded')
     return list(kept.values())

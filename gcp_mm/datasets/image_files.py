@@ -1,13 +1,11 @@
 """Which files are images: the one list that gcp-mm's folder readers
 (inference, robustness) share."""
-import inspect
 
-from mmpretrain.datasets import CustomDataset
-
-# what mmpretrain's CustomDataset reads from class folders, so that every
-# folder gcp-mm reads holds the images training would see
-IMAGE_EXTENSIONS = tuple(
-    inspect.signature(CustomDataset.__init__).parameters['extensions'].default)
+# what mmpretrain's CustomDataset reads from class folders (its default
+# ``extensions``, tests/test_datasets/test_image_files.py), so that every
+# folder gcp-mm reads holds the images training would see; stated here
+# since importing mmpretrain.datasets prints to stdout
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
 
 
 def is_image_file(name: str) -> bool:

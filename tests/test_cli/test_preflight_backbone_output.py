@@ -1,6 +1,7 @@
 """Backbones that pool before the GCP neck are refused before anything is
 built, with the fix in the message."""
 import os
+import shutil
 
 import pytest
 from mmengine.config import Config
@@ -64,6 +65,8 @@ def test_train_tool_refuses_before_the_runner(tmp_path, run_tool):
                                    data_root=str(tmp_path),
                                    data_prefix='', pipeline=[])
     (tmp_path / 'a').mkdir()
+    from gcp_mm.testing import real_photo
+    shutil.copy(real_photo(), tmp_path / 'a' / 'photo.jpg')
     path = str(tmp_path / 'convnext_gcp.py')
     cfg.dump(path)
     done = run_tool('train.py', path, '--work-dir', tmp_path / 'w',

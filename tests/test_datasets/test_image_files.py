@@ -5,7 +5,12 @@ from gcp_mm.datasets.image_files import IMAGE_EXTENSIONS, is_image_file
 
 
 def test_the_extensions_are_custom_datasets(tmp_path):
+    import inspect
+
     from mmpretrain.datasets import CustomDataset
+    default = inspect.signature(CustomDataset.__init__).parameters[
+        'extensions'].default
+    assert sorted(IMAGE_EXTENSIONS) == sorted(default)
     for index, ext in enumerate(IMAGE_EXTENSIONS + ('.txt', '.json')):
         folder = tmp_path / 'cls'
         folder.mkdir(exist_ok=True)
