@@ -22,12 +22,15 @@ class StateDictMismatch(CheckpointError):
         super().__init__(f'{source} does not fit {model}: ' +
                          self.summary(EXAMPLES))
 
-    def summary(self, examples: int = EXAMPLES) -> str:
-        """The counts, with up to ``examples`` keys of each kind."""
+    def summary(self, examples: int = EXAMPLES, shapes: bool = True) -> str:
+        """The counts, with up to ``examples`` keys of each kind (with
+        both shapes of a mismatch, unless ``shapes`` is False)."""
         groups = []
+        mis_shaped = self.mis_shaped if shapes else [
+            key.split(':')[0] for key in self.mis_shaped]
         for title, keys in (('unknown keys', self.unknown),
                             ('missing keys', self.missing),
-                            ('shape mismatches', self.mis_shaped)):
+                            ('shape mismatches', mis_shaped)):
             if keys and examples:
                 more = ', ...' if len(keys) > examples else ''
                 groups.append(f'{title} ({len(keys)}): '

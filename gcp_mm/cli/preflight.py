@@ -413,9 +413,14 @@ def mismatch_answer(cfg: Config, err: StateDictMismatch,
         with open(report, 'w') as f:
             f.write(err.full_report())
         where = f'; every key: {report}'
-    for examples in (3, 2, 1, 0):
-        line = (f'{fix}: {osp.basename(err.source)} does not fit '
-                f'{err.model}: {err.summary(examples)}{where}')
+    # fewer details until the line fits: examples, shapes, the model
+    for examples, shapes, model in ((3, True, True), (2, True, True),
+                                    (1, True, True), (1, True, False),
+                                    (1, False, True), (1, False, False),
+                                    (0, False, False)):
+        line = (f'{fix}: {osp.basename(err.source)} does not fit' +
+                (f' {err.model}' if model else '') +
+                f': {err.summary(examples, shapes)}{where}')
         if len(line) < LINE_BUDGET:
             break
     return UsageError(line)
@@ -431,7 +436,7 @@ def check_checkpoint_fits(cfg: Config, checkpoint: str) -> None:
     except StateDictMismatch as err:
         raise mismatch_answer(
             cfg, err, 'pass the checkpoint of this config\'s model (or '
-            '--partial to load the keys that fit)') from err
+            '--partial)') from err
     except CheckpointError as err:
         raise UsageError(str(err)) from err
 

@@ -137,10 +137,10 @@ def test_missing_detection_backbone_checkpoint(tmp_path, run_tool):
         epochs=1)
     config = str(tmp_path / 'det.py')
     cfg.dump(config)
+    missing = re.escape(cfg.model.backbone.init_cfg.checkpoint)
     fails_clearly(run_tool, tmp_path, 'train.py', config,
                   expected=[r'model\.backbone\.init_cfg\.checkpoint: '
-                            r'checkpoint not found: '
-                            r'checkpoints/resnet50_gcp\.pth',
+                            rf'checkpoint not found: {missing}',
                             r'tools/convert_checkpoint\.py'])
 
 
