@@ -77,9 +77,17 @@ class _SqrtmPade(torch.autograd.Function):
             power = torch.bmm(power, z)
             p_mat.add_(power, alpha=float(_P[k]))
             q_mat.add_(power, alpha=float(_Q[k]))
+        # Q is symmetric positive definite (its eigenvalues q(z), z in
+        # [0, 1], lie in [0.0107, 1]), so a Cholesky solve serves: cheaper
+        # than LU, and MKL's batched LU fails once torch's thread count has
+        # been changed in the process ("Pivots given to lu_solve").
+        chol, info = torch.linalg.cholesky_ex(q_mat)
+        if bool((info != 0).any()):  # rounding made one indefinite
+            root_a = torch.linalg.solve(q_mat, p_mat)
+        else:
+            root_a = torch.cholesky_solve(p_mat, chol)
         # Q^{-1} P is symmetric in exact arithmetic (P, Q commute); the
         # solve's rounding is not, and the backward relies on symmetry.
-        root_a = torch.linalg.solve(q_mat, p_mat)
         root_a = (root_a + root_a.transpose(1, 2)).mul_(0.5)
         sqrt_norm = norm.sqrt()
         out = root_a * sqrt_norm.view(bcast)

@@ -114,3 +114,20 @@ def test_rejects_bad_arguments():
         sqrtm_pade(torch.randn(2, 3, 4))
     with pytest.raises(ValueError, match='lyapunov_iters'):
         sqrtm_pade(torch.eye(3).expand(2, 3, 3), lyapunov_iters=0)
+
+
+def test_runs_after_the_thread_count_changed():
+    """MKL's batched LU fails once torch's thread count has been changed
+    in the process (a 256-d batch); the Cholesky solve does not."""
+    from gcp_mm.ops import covariance_pooling
+    torch.manual_seed(0)
+    x = torch.relu(torch.randn(2, 256, 4, 4))
+    before = covariance_pooling(x, 'pade')
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.set_num_threads(max(threads, 2))
+    try:
+        after = covariance_pooling(x, 'pade')
+    finally:
+        torch.set_num_threads(threads)
+    torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-6)
