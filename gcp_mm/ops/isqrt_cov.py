@@ -253,13 +253,20 @@ def sqrtm_newton_schulz(cov: Tensor, num_iters: int = 5) -> Tensor:
         Tensor: (B, C, C), approximately ``cov ** 0.5``. Zero-trace samples
         give zeros (and zero gradient); see the module docstring.
     """
-    if cov.dim() != 3 or cov.shape[1] != cov.shape[2]:
-        raise ValueError('sqrtm_newton_schulz expects square matrices of '
-                         f'shape (B, C, C), got {tuple(cov.shape)}')
     check_num_iters(num_iters)
+    return apply_matrix_function('sqrtm_newton_schulz', _SqrtmNewtonSchulz,
+                                 cov, num_iters)
+
+
+def apply_matrix_function(name: str, function, cov: Tensor, *args) -> Tensor:
+    """``function.apply(cov, *args)`` for (B, C, C) matrices, with the
+    module's conventions: float32 or float64, autocast off."""
+    if cov.dim() != 3 or cov.shape[1] != cov.shape[2]:
+        raise ValueError(f'{name} expects square matrices of shape '
+                         f'(B, C, C), got {tuple(cov.shape)}')
     cov = _matrix_dtype(cov)
     with _no_autocast(cov.device):
-        return _SqrtmNewtonSchulz.apply(cov, num_iters)
+        return function.apply(cov, *args)
 
 
 def triu_vector(mat: Tensor) -> Tensor:

@@ -10,7 +10,7 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from .isqrt_cov import _matrix_dtype, _no_autocast
+from .isqrt_cov import _no_autocast, apply_matrix_function
 
 __all__ = ['sqrtm_eig']
 
@@ -86,9 +86,4 @@ def sqrtm_eig(cov: Tensor) -> Tensor:
         half / bfloat16 input. Zero-trace samples give zeros (and zero
         gradient); see the module docstring.
     """
-    if cov.dim() != 3 or cov.shape[1] != cov.shape[2]:
-        raise ValueError('sqrtm_eig expects square matrices of shape '
-                         f'(B, C, C), got {tuple(cov.shape)}')
-    cov = _matrix_dtype(cov)
-    with _no_autocast(cov.device):
-        return _SqrtmEig.apply(cov)
+    return apply_matrix_function('sqrtm_eig', _SqrtmEig, cov)

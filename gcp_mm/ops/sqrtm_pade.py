@@ -12,7 +12,7 @@ from typing import List, Tuple
 import torch
 from torch import Tensor
 
-from .isqrt_cov import _matrix_dtype, _no_autocast
+from .isqrt_cov import _no_autocast, apply_matrix_function
 from .sqrtm_eig import _mark_samples, _split_samples
 
 __all__ = ['sqrtm_pade', 'pade_coefficients', 'check_lyapunov_iters']
@@ -139,10 +139,6 @@ def sqrtm_pade(cov: Tensor, lyapunov_iters: int = 8) -> Tensor:
         bfloat16 input. Zero-trace samples give zeros (and zero gradient);
         see the module docstring.
     """
-    if cov.dim() != 3 or cov.shape[1] != cov.shape[2]:
-        raise ValueError('sqrtm_pade expects square matrices of shape '
-                         f'(B, C, C), got {tuple(cov.shape)}')
     check_lyapunov_iters(lyapunov_iters)
-    cov = _matrix_dtype(cov)
-    with _no_autocast(cov.device):
-        return _SqrtmPade.apply(cov, lyapunov_iters)
+    return apply_matrix_function('sqrtm_pade', _SqrtmPade, cov,
+                                 lyapunov_iters)
