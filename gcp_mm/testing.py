@@ -210,7 +210,8 @@ def classifier_config(data_root: str, work_dir: str, head: str = 'gcp',
     (``configs/demo/resnet18_<head>_lradju_textures.py``) on the colour
     textures at ``data_root`` (``gcp_mm.datasets.make_color_texture_dataset``),
     ``size`` px, LRadju compressed to ``epochs``."""
-    return _small_config(
+    from gcp_mm.cli.config import config_on_data
+    return config_on_data(
         _demo_config(f'resnet18_{head}_lradju_textures.py'), data_root,
         work_dir, size, epochs)
 
@@ -224,6 +225,8 @@ def detector_config(config: str, data_root: str, work_dir: str,
     depth 18) and, for Mask R-CNN, ``configs/demo/_base_/masks.py``. The
     config written to ``work_dir`` inherits ``config`` and holds them."""
     import os
+
+    from gcp_mm.cli.config import config_on_data
     settings = [_demo_config('faster_rcnn_r18_gcpm_shapes.py')]
     if 'mask_rcnn' in os.path.basename(config):
         settings.append(_demo_config('_base_/masks.py'))
@@ -233,7 +236,7 @@ def detector_config(config: str, data_root: str, work_dir: str,
         with open(path, 'w') as f:
             f.write(f'_base_ = {config!r}\n{_body(source)}')
         config = path
-    return _small_config(config, data_root, work_dir, size, epochs)
+    return config_on_data(config, data_root, work_dir, size, epochs)
 
 
 def _body(config: str) -> str:
@@ -253,12 +256,6 @@ def _body(config: str) -> str:
 def _demo_config(name: str) -> str:
     from gcp_mm.resources import config_path
     return config_path('demo', name)
-
-
-def _small_config(config: str, data_root: str, work_dir: str, size: int,
-                  epochs: int) -> 'Config':
-    from gcp_mm.cli.config import config_on_data
-    return config_on_data(config, data_root, work_dir, size, epochs)
 
 
 # ------------------------------------------------------- image files users

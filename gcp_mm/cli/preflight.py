@@ -251,11 +251,11 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
             except CheckpointError as err:
                 raise UsageError(f'{key}.checkpoint: {err}') from err
         _check_part_fits(cfg, key, init, states[osp.realpath(path)])
+    target = _build_model(cfg).state_dict() if states else {}
     for path, state in states.items():
         prefixes = tuple(
             init['prefix'].rstrip('.') + '.' for _, init in prefixed
             if osp.realpath(str(init.get('checkpoint'))) == path)
-        target = _build_model(cfg).state_dict()
         log_partial_load(path, state, target, [
             k for k in target if k.startswith(prefixes) and k in state],
             ', '.join(p.rstrip('.') for p in prefixes))
