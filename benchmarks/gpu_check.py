@@ -130,6 +130,11 @@ def _build(config: str):
         from mmdet.registry import MODELS
     else:
         from mmpretrain.registry import MODELS
+        # as the Runner does: the config's preprocessor (normalisation, and
+        # the class count for the transformers' Mixup / CutMix)
+        cfg.model.data_preprocessor = dict(
+            cfg.get('data_preprocessor', {}),
+            num_classes=cfg.model.head.num_classes)
     return MODELS.build(cfg.model), cfg
 
 
