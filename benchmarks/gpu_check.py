@@ -79,7 +79,8 @@ def relu_features(batch: int, channels: int, side: int) -> torch.Tensor:
 
 
 def _relative(approx: torch.Tensor, exact: torch.Tensor) -> float:
-    return float((approx.double().cpu() - exact).norm() / exact.norm())
+    diff = approx.detach().double().cpu() - exact
+    return float(diff.norm() / exact.norm())
 
 
 def accuracy(device: torch.device, batch: int, channels: int,

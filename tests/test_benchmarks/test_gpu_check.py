@@ -32,7 +32,7 @@ def test_without_a_gpu_nothing_is_measured(tmp_path):
 def cpu_report(tmp_path_factory):
     work = tmp_path_factory.mktemp('gpu_check')
     done = run_check('--device', 'cpu', '--quick', '--work-dir', str(work),
-                     '--sections', 'accuracy', 'training')
+                     '--sections', 'accuracy', 'training', 'step_share')
     assert done.returncode == 0, done.stderr[-3000:]
     with open(work / 'gpu_check.json') as f:
         report = json.load(f)
@@ -50,7 +50,9 @@ def test_accuracy_rows_against_float64(cpu_report):
     assert {r['output_dtype'] for r in rows} == {'float32'}
     for r in rows:
         if r['precision'] == 'float32':
-            assert r['forward_error'] < 1e-4, r
+            # eig: its eigenvalue floor, 3e-4 to 9e-4 (docs/normalisations.md)
+            bound = 2e-3 if r['method'] == 'eig' else 1e-4
+            assert r['forward_error'] < bound, r
         else:  # the input itself was rounded to 8 or 11 bits
             assert 1e-5 < r['forward_error'] < 0.1, r
 
@@ -61,6 +63,13 @@ def test_training_steps_with_amp(cpu_report):
     assert row['model'] == 'GCP ResNet-50' and row['steps'] == 2
     assert row['finite'] and len(row['losses']) == 2
     assert row['loss_scale'] is None  # bfloat16 on the CPU: no scaler
+
+
+def test_op_share_of_a_resnet50_step(cpu_report):
+    share = cpu_report[0]['step_share']
+    assert 0 < share['op_seconds'] < share['step_seconds']
+    assert share['op_share'] == pytest.approx(
+        share['op_seconds'] / share['step_seconds'])
 
 
 def test_markdown_names_the_machine_and_every_row(cpu_report):
