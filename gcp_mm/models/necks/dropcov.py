@@ -43,7 +43,8 @@ class DropCovPooling(GlobalCovariancePooling):
     cosine between w and the row sums of their covariance (``dropcov_rate``)
     and channel dropout with rate p (kept channels scaled by 1 / (1 - p);
     the last batch's p is ``last_drop_rate``, a 0-dim tensor on the
-    features' device, read without a host sync only when asked).
+    features' device: reading it as a number waits for the device, so the
+    neck itself never does).
     Then the plain covariance, vectorised by its upper triangle. At
     inference only the reduction and the covariance run. The rule follows
     the authors' released model code; docs/normalisations.md has the
