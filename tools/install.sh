@@ -5,8 +5,8 @@
 #
 # 1. creates .venv with Python 3.11 and installs requirements.txt;
 # 2. builds onedl-mmcv from source with its C++ ops against the installed
-#    torch, with CUDA ops where a CUDA toolkit matching torch's CUDA is
-#    found (decide_mmcv_build), keeping the built wheel in $GCP_MM_CACHE
+#    torch, with CUDA ops where a GPU is visible (or FORCE_CUDA=1 asks)
+#    and a toolkit of torch's CUDA is found (decide_mmcv_build), keeping the built wheel in $GCP_MM_CACHE
 #    (default ~/.cache/gcp-mm) under a key of versions and device so later
 #    set-ups skip the ~13 minute compile and CPU and CUDA builds never mix,
 #    and skipping the step entirely when an identical build is installed;
@@ -42,8 +42,9 @@ find_python() {
 }
 
 # ------------------------------------------------------------------ device
-# Each function reads the machine only through PATH, CUDA_HOME/CUDA_PATH and
-# its arguments, so the tests fake a machine with stub executables.
+# Each function reads the machine only through PATH, CUDA_HOME/CUDA_PATH
+# (/usr/local/cuda without them), the environment and its arguments, so
+# the tests fake a machine with stub executables.
 
 visible_gpu_archs() {
     # Compute capabilities of the visible NVIDIA GPUs, e.g. "8.0;9.0";
@@ -65,9 +66,8 @@ find_nvcc() {
         [ -x "$home/bin/nvcc" ] && echo "$home/bin/nvcc"
         return 0
     fi
-    home="${CUDA_DEFAULT_HOME:-/usr/local/cuda}"
-    if [ -x "$home/bin/nvcc" ]; then
-        echo "$home/bin/nvcc"
+    if [ -x /usr/local/cuda/bin/nvcc ]; then
+        echo /usr/local/cuda/bin/nvcc
     elif command -v nvcc >/dev/null 2>&1; then
         command -v nvcc
     fi
