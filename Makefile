@@ -3,7 +3,7 @@
 PYTHON := .venv/bin/python
 
 .PHONY: install demo test lint benchmark benchmark-model \
-	benchmark-normalisations
+	benchmark-normalisations gpu-check
 
 install:
 	bash tools/install.sh
@@ -25,3 +25,8 @@ benchmark-model: install
 
 benchmark-normalisations: install
 	$(PYTHON) benchmarks/normalisations.py
+
+# every CUDA path on this machine's GPU: one report in work_dirs/gpu_check
+# (docs/installation.md); without a GPU it says so and measures nothing
+gpu-check: install
+	$(PYTHON) benchmarks/gpu_check.py --work-dir work_dirs/gpu_check

@@ -24,6 +24,7 @@ import os
 import os.path as osp
 
 from gcp_mm.cli import UsageError, add_debug_argument, exit_on_usage_error
+from gcp_mm.cuda_device import check_cuda_usable, default_device
 from gcp_mm.robustness.evaluate import check_model_files, load_classifier
 from gcp_mm.robustness.imagenet_c import (
     check_imagenet_c_inputs,
@@ -110,13 +111,17 @@ def parse_args(argv=None):
         '--seed', type=int, default=0, metavar='N', help='seed of the '
         'generated corruptions and sequences (default 0)')
     parser.add_argument(
-        '--device', default='cpu', help='torch device, e.g. cuda or cuda:1 '
-        '(default cpu)')
+        '--device', default=None, help='torch device, e.g. cuda:1 or cpu '
+        '(default cuda where torch sees a GPU, else cpu)')
     parser.add_argument(
         '--work-dir', metavar='DIR', help='where robustness.json goes '
         '(default work_dirs/<config name>)')
     add_debug_argument(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.device is None:
+        check_cuda_usable()  # a GPU torch cannot use is said, not skipped
+        args.device = default_device()
+    return args
 
 
 def check_inputs(args) -> dict:

@@ -32,6 +32,9 @@ def configure_training(cfg: Config,
         tensorboard: add a ``TensorboardVisBackend``.
     """
     import torch
+
+    from gcp_mm.cuda_device import check_cuda_usable
+    check_cuda_usable()  # not a quiet CPU run on a GPU machine
     if amp and torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')

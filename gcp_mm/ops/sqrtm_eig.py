@@ -4,7 +4,14 @@ Li et al. (ICCV 2017); the formulas are in docs/normalisations.md. The
 numerical conventions are those of ``gcp_mm.ops.isqrt_cov`` (float32/64
 only, autocast disabled inside, zero matrices give zero output and zero
 gradient, non-finite samples stay non-finite and alone).
+
+Where ``torch.linalg.eigh`` does not converge on a float32 batch (it
+raises for the whole batch, on CUDA and on the CPU alike), the batch is
+decomposed again in float64, with a warning; a batch that fails in float64
+too ends with :class:`EigenDecompositionError`
+(docs/normalisations.md).
 """
+import warnings
 from typing import Tuple
 
 import torch
@@ -12,7 +19,33 @@ from torch import Tensor
 
 from .isqrt_cov import _no_autocast, apply_matrix_function
 
-__all__ = ['sqrtm_eig']
+__all__ = ['EigenDecompositionError', 'sqrtm_eig']
+
+
+class EigenDecompositionError(RuntimeError):
+    """torch.linalg.eigh failed on a batch, in float64 too."""
+
+
+def _eigh(sym: Tensor) -> Tuple[Tensor, Tensor]:
+    """torch.linalg.eigh with the float64 retry of the module docstring."""
+    try:
+        return torch.linalg.eigh(sym)
+    except torch.linalg.LinAlgError as err:
+        first = str(err).strip().splitlines()[0]
+    shape = 'x'.join(map(str, sym.shape))
+    if sym.dtype != torch.float64:
+        warnings.warn(
+            f'sqrtm_eig: torch.linalg.eigh did not converge on a {shape} '
+            f'{sym.dtype} batch ({first}); decomposing it in float64')
+        try:
+            eigvals, eigvecs = torch.linalg.eigh(sym.double())
+            return eigvals.to(sym.dtype), eigvecs.to(sym.dtype)
+        except torch.linalg.LinAlgError as err:
+            first = str(err).strip().splitlines()[0]
+    raise EigenDecompositionError(
+        f'sqrtm_eig: torch.linalg.eigh did not converge on a {shape} batch '
+        f'of covariances, even in float64 ({first}); '
+        "normalization='newton_schulz' needs no eigendecomposition")
 
 
 def _split_samples(sym: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -49,7 +82,7 @@ class _SqrtmEig(torch.autograd.Function):
     def forward(ctx, cov: Tensor) -> Tensor:
         sym = (cov + cov.transpose(1, 2)).mul_(0.5)
         safe, zero, bad = _split_samples(sym)
-        eigvals, eigvecs = torch.linalg.eigh(safe)
+        eigvals, eigvecs = _eigh(safe)
         # The eigenvalues' own rounding error: below it a "zero" eigenvalue
         # is noise of either sign.
         floor = eigvals[:, -1:].clamp(min=0).mul(

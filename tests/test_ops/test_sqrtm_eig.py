@@ -64,3 +64,68 @@ def test_gradient_finite_on_rank_deficient_covariance():
 def test_rejects_non_square_input():
     with pytest.raises(ValueError, match=r'\(B, C, C\)'):
         sqrtm_eig(torch.randn(2, 3, 4))
+
+
+# ------------------------------------------- eigh failing on a whole batch
+
+NOT_CONVERGED = ('linalg.eigh: (Batch element 1): The algorithm failed to '
+                 'converge because the input matrix is ill-conditioned or '
+                 'has too many repeated eigenvalues (error code: 17).')
+
+
+def failing_eigh(monkeypatch, fails):
+    """torch.linalg.eigh that raises as LAPACK / cuSOLVER do for the
+    dtypes in ``fails`` (no real float32 matrix reliably fails here)."""
+    original = torch.linalg.eigh
+    calls = []
+
+    def eigh(mat, *args, **kwargs):
+        calls.append(mat.dtype)
+        if mat.dtype in fails:
+            raise torch.linalg.LinAlgError(NOT_CONVERGED)
+        return original(mat, *args, **kwargs)
+
+    monkeypatch.setattr(torch.linalg, 'eigh', eigh)
+    return calls
+
+
+def test_float32_failure_is_decomposed_again_in_float64(monkeypatch):
+    spd, root = spd_with_spectrum([0.3, 0.7, 1.0, 2.5, 4.0])
+    calls = failing_eigh(monkeypatch, {torch.float32})
+    inp = spd.float().requires_grad_()
+    with pytest.warns(UserWarning, match='decomposing it in float64'):
+        out = sqrtm_eig(inp)
+    assert calls == [torch.float32, f64]
+    assert out.dtype == torch.float32
+    # float64 work on float32-rounded input: float32 rounding, no worse
+    assert relative_error(out, root) < 1e-6
+    out.sum().backward()
+    assert torch.isfinite(inp.grad).all()
+
+
+def test_failure_in_float64_too_is_one_clear_error(monkeypatch):
+    from gcp_mm.ops.sqrtm_eig import EigenDecompositionError
+    failing_eigh(monkeypatch, {torch.float32, f64})
+    with pytest.warns(UserWarning):
+        with pytest.raises(EigenDecompositionError) as err:
+            sqrtm_eig(relu_covariance(channels=8, side=2).float())
+    line = str(err.value)
+    assert '\n' not in line and len(line) < 400
+    assert 'did not converge on a 3x8x8 batch' in line
+    assert "normalization='newton_schulz'" in line
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason='needs a CUDA device')
+def test_cuda_matches_float64_cpu_reference():
+    """cuSOLVER's batched eigh at the paper's size: forward and gradient
+    against the float64 CPU computation."""
+    cov = relu_covariance(batch=4, channels=256, side=14)
+    upstream = torch.randn_like(cov)
+    ref_in = cov.clone().requires_grad_()
+    sqrtm_eig(ref_in).backward(upstream)
+    inp = cov.float().cuda().requires_grad_()
+    out = sqrtm_eig(inp)
+    out.backward(upstream.float().cuda())
+    assert relative_error(out.cpu(), eigh_sqrt(cov)) < 1e-4
+    assert torch.isfinite(inp.grad).all()

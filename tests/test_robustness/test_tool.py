@@ -232,3 +232,19 @@ def test_checkpoint_of_another_model_is_one_error_line(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: ')
     assert 'shape mismatches' in lines[0] and 'head.fc.weight' in lines[0]
+
+
+def test_device_defaults_to_the_gpu_torch_sees(monkeypatch):
+    """--device left out: cuda where torch sees a GPU, cpu otherwise."""
+    import importlib.util
+    import os
+    tool = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))), 'tools', 'robustness.py')
+    spec = importlib.util.spec_from_file_location('robustness_tool', tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    argv = ['config.py', 'model.pth', '--imagenet-c', 'c/']
+    for available, device in ((True, 'cuda'), (False, 'cpu')):
+        monkeypatch.setattr(torch.cuda, 'is_available', lambda: available)
+        assert module.parse_args(argv).device == device
+    assert module.parse_args(argv + ['--device', 'cpu']).device == 'cpu'

@@ -41,7 +41,10 @@ class DropCovPooling(GlobalCovariancePooling):
     w (global average, 1-D convolution of ``eca_kernel_size`` over the
     channels, softmax), features scaled by 1 + w, a drop rate p from the
     cosine between w and the row sums of their covariance (``dropcov_rate``)
-    and channel dropout with rate p (kept channels scaled by 1 / (1 - p)).
+    and channel dropout with rate p (kept channels scaled by 1 / (1 - p);
+    the last batch's p is ``last_drop_rate``, a 0-dim tensor on the
+    features' device: reading it as a number waits for the device, so the
+    neck itself never does).
     Then the plain covariance, vectorised by its upper triangle. At
     inference only the reduction and the covariance run. The rule follows
     the authors' released model code; docs/normalisations.md has the
@@ -86,18 +89,29 @@ class DropCovPooling(GlobalCovariancePooling):
         self.last_drop_rate = None
 
     def adaptive_channel_dropout(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, d, H, W) -> attended features with channels dropped."""
+        """(B, d, H, W) -> attended features with channels dropped.
+
+        Nothing here waits for the device: the rate stays a tensor
+        (``last_drop_rate``, 0-dim), and the rate-1 case is arithmetic, not
+        a branch.
+        """
         batch, channels = x.shape[:2]
         pooled = x.mean(dim=(2, 3)).unsqueeze(1)  # (B, 1, d)
         weights = self.eca(pooled).squeeze(1).softmax(dim=1)
         x = x * (1 + weights.view(batch, channels, 1, 1))
-        rate = dropcov_rate(weights, covariance_pool(x), self.rate_scale)
-        self.last_drop_rate = float(rate)
-        keep = 1 - rate
-        if keep <= 0:
-            return torch.zeros_like(x)
-        mask = torch.rand(batch, channels, 1, 1, device=x.device) < keep
-        return x * (mask.to(x.dtype) / keep.to(x.dtype))
+        with torch.no_grad():  # the rate only steers the dropout
+            rate = dropcov_rate(weights, covariance_pool(x),
+                                self.rate_scale)
+        self.last_drop_rate = rate
+        keep = 1 - rate.float()
+        kept = torch.rand(batch, channels, 1, 1, device=x.device) < keep
+        # Kept channels are scaled by 1 / keep. At rate 1 the output is x
+        # times zero rather than a fresh zero tensor, so the layers before
+        # stay in the graph (with zero gradient): DDP without
+        # find_unused_parameters expects a gradient for every parameter.
+        scale = torch.where(kept, keep.clamp(min=1e-12).reciprocal(),
+                            torch.zeros((), device=x.device))
+        return x * scale.to(x.dtype)
 
     def _normalized(self, x: torch.Tensor) -> torch.Tensor:
         if self.reduction is not None:

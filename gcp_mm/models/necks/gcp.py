@@ -1,8 +1,10 @@
+import logging
 from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer, build_norm_layer
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 
@@ -12,6 +14,7 @@ from gcp_mm.ops.normalization import check_normalization
 from gcp_mm.ops.sqrtm_pade import check_lyapunov_iters
 
 from .inputs import BackboneOutputError, pooled_output_fix
+from .slow_eig import slow_eig_warning
 
 
 # Registered in mmengine's root registry so that mmpretrain and mmdet
@@ -124,11 +127,17 @@ class GlobalCovariancePooling(BaseModule):
         self.reduced_channels = dim
         self.out_channels = dim * (dim + 1) // 2 + (
             in_channels if concat_cls_token else 0)
+        self._slow_eig_said = False
 
     def _normalized(self, x: torch.Tensor) -> torch.Tensor:
         """Reduction, covariance, normalisation, upper triangle."""
         if self.reduction is not None:
             x = self.reduction(x)
+        if self.normalization == 'eig' and not self._slow_eig_said:
+            warning = slow_eig_warning(x.device.type, x.shape[1])
+            if warning:  # once per neck
+                self._slow_eig_said = True
+                print_log(warning, logger='current', level=logging.WARNING)
         if self.normalization == 'newton_schulz':
             return isqrt_cov(x, self.num_iters)
         return covariance_pooling(x, self.normalization, self.num_iters,

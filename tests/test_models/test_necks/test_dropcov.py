@@ -51,7 +51,7 @@ def test_training_with_rate_zero_is_covariance_of_attended_features():
     neck = DropCovPooling(16, reduced_channels=8, rate_scale=1e6).train()
     x = torch.randn(2, 16, 5, 5)
     out = neck(x)
-    assert neck.last_drop_rate == 0.0
+    assert neck.last_drop_rate.item() == 0.0
     torch.manual_seed(0)
     neck_eval_bn = neck  # same BN batch statistics in train mode
     expected = triu(covariance(attended(neck_eval_bn, x).flatten(2)))
@@ -63,7 +63,7 @@ def test_training_drops_whole_channels_and_rescales():
     x = torch.randn(4, 16, 5, 5)
     torch.manual_seed(1)
     out = neck(x)
-    rate = neck.last_drop_rate
+    rate = neck.last_drop_rate.item()
     assert 0.0 < rate < 1.0
     full = covariance(attended(neck, x).flatten(2))
     rows, cols = torch.triu_indices(8, 8)
@@ -84,7 +84,12 @@ def test_training_drops_whole_channels_and_rescales():
 def test_rate_one_drops_everything_and_eca_learns():
     neck = DropCovPooling(16, reduced_channels=8, rate_scale=0.0).train()
     out = neck(torch.randn(2, 16, 5, 5))
-    assert neck.last_drop_rate == 1.0 and out.abs().sum() == 0
+    assert neck.last_drop_rate.item() == 1.0 and out.abs().sum() == 0
+    # still one graph through every parameter, with zero gradient
+    out.sum().backward()
+    for name, param in neck.named_parameters():
+        assert param.grad is not None, name
+        assert param.grad.abs().sum() == 0, name
     neck = DropCovPooling(16, reduced_channels=8, rate_scale=1e6).train()
     neck(torch.randn(2, 16, 5, 5)).square().sum().backward()
     assert neck.eca.weight.grad.abs().sum() > 0
@@ -100,3 +105,65 @@ def test_bad_arguments():
         DropCovPooling(8, 4, normalization='eig')
     with pytest.raises(ValueError, match='eca_kernel_size'):
         DropCovPooling(8, 4, eca_kernel_size=2)
+
+
+def test_rate_covariance_records_no_graph(monkeypatch):
+    """The covariance that only sets the rate is taken without autograd:
+    no (B, d, d) graph kept alive until backward."""
+    from gcp_mm.models.necks import dropcov
+    recorded = []
+
+    def recording(x):
+        cov = covariance_pool(x)
+        recorded.append(cov.requires_grad)
+        return cov
+
+    from gcp_mm.ops import covariance_pool
+    monkeypatch.setattr(dropcov, 'covariance_pool', recording)
+    neck = DropCovPooling(16, reduced_channels=8, rate_scale=1.5).train()
+    x = torch.randn(2, 16, 5, 5, requires_grad=True)
+    neck(x).sum().backward()
+    assert recorded == [False]
+    assert x.grad.abs().sum() > 0
+
+
+DDP_RATE_ONE = """
+import sys
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from gcp_mm.models.necks import DropCovPooling
+
+dist.init_process_group('gloo', init_method='file://' + sys.argv[1],
+                        rank=0, world_size=1)
+torch.manual_seed(0)
+model = torch.nn.Sequential(
+    torch.nn.Conv2d(3, 16, 3, padding=1),
+    DropCovPooling(16, reduced_channels=8, rate_scale=0.0),
+    torch.nn.Linear(36, 4))
+ddp = DistributedDataParallel(model, find_unused_parameters=False)
+optimizer = torch.optim.SGD(ddp.parameters(), lr=0.1)
+for step in range(3):  # the 2nd forward is where a lost graph fails
+    optimizer.zero_grad()
+    loss = ddp(torch.randn(2, 3, 6, 6)).square().sum() + 1
+    loss.backward()
+    optimizer.step()
+    assert model[1].last_drop_rate.item() == 1.0
+dist.destroy_process_group()
+print('steps done')
+"""
+
+
+def test_ddp_step_at_rate_one(tmp_path):
+    """A DDP step (gloo, find_unused_parameters=False) with every channel
+    dropped: the next iteration starts, as it would not if the neck cut
+    the layers before it out of the graph."""
+    import subprocess
+    import sys
+    done = subprocess.run(
+        [sys.executable, '-c', DDP_RATE_ONE, str(tmp_path / 'store')],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == 'steps done'
