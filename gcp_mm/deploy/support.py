@@ -1,0 +1,44 @@
+"""What exports to ONNX, and the one-line refusal for what does not."""
+import importlib.util
+
+from torch import nn
+
+from gcp_mm.errors import InputError
+
+#: Why each normalisation cannot export, and what to do instead
+#: (docs/deploy.md has the measurements behind the advice).
+UNSUPPORTED = {
+    'eig': 'ONNX has no eigendecomposition operator',
+    'pade': "ONNX has no Cholesky factorisation or solve, which MPA-Lya's "
+    'Pade root needs',
+}
+ADVICE = ("set normalization='newton_schulz' with num_iters=10 or more "
+          '(close to the exact root) and fine-tune a few epochs before '
+          'exporting (docs/deploy.md)')
+ONNX_PACKAGES = ('onnx', 'onnxruntime', 'onnxscript')
+
+
+class ExportUnsupportedError(InputError):
+    """A model or environment that cannot export to ONNX."""
+
+
+def check_exportable(model: nn.Module) -> None:
+    """Raise ``ExportUnsupportedError`` (one line: why, and what to do)
+    when a covariance neck of ``model`` uses a normalisation that ONNX
+    cannot express."""
+    for name, module in model.named_modules():
+        method = getattr(module, 'normalization', None)
+        if method in UNSUPPORTED:
+            raise ExportUnsupportedError(
+                f'{name or "the model"} uses normalization={method!r}, which '
+                f'cannot export to ONNX ({UNSUPPORTED[method]}); {ADVICE}')
+
+
+def check_onnx_installed() -> None:
+    """One line naming the missing packages and the command to add them."""
+    missing = [name for name in ONNX_PACKAGES
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ExportUnsupportedError(
+            f'ONNX export needs {", ".join(missing)}: pip install '
+            f'"gcp-mm[deploy]" (or pip install {" ".join(ONNX_PACKAGES)})')
