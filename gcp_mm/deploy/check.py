@@ -11,7 +11,11 @@ from gcp_mm.config_file import read_config
 from .classifier import ClassifierLogits, build_classifier, pipeline_input
 from .onnx_export import export_onnx
 from .runtime import OnnxSession, median_latency
-from .support import check_exportable, check_onnx_installed
+from .support import (
+    check_config_exportable,
+    check_exportable,
+    check_onnx_installed,
+)
 
 
 @dataclass
@@ -44,8 +48,9 @@ def export_and_check(config: str, checkpoint: str, out: str,
     run ``image`` through PyTorch and ONNX Runtime."""
     check_onnx_installed()
     cfg = read_config(config)
+    check_config_exportable(cfg.model)  # before anything is built
     model = build_classifier(cfg, checkpoint)
-    check_exportable(model)  # before the preprocessing and the export
+    check_exportable(model)  # a normalisation set by a module's default
     inputs = pipeline_input(cfg, model, image)
     module = ClassifierLogits(model).eval()
     with torch.no_grad():

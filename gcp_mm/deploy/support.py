@@ -9,12 +9,11 @@ from gcp_mm.errors import InputError
 #: (docs/deploy.md has the measurements behind the advice).
 UNSUPPORTED = {
     'eig': 'ONNX has no eigendecomposition operator',
-    'pade': "ONNX has no Cholesky factorisation or solve, which MPA-Lya's "
-    'Pade root needs',
+    'pade': 'ONNX has no Cholesky factorisation, which its Pade solve needs',
 }
-ADVICE = ("set normalization='newton_schulz' with num_iters=10 or more "
-          '(close to the exact root) and fine-tune a few epochs before '
-          'exporting (docs/deploy.md)')
+ADVICE = ("set normalization='newton_schulz' with num_iters=20 (close to "
+          'the exact root) and fine-tune a few epochs before exporting '
+          '(docs/deploy.md)')
 ONNX_PACKAGES = ('onnx', 'onnxruntime', 'onnxscript')
 
 
@@ -32,6 +31,27 @@ def check_exportable(model: nn.Module) -> None:
             raise ExportUnsupportedError(
                 f'{name or "the model"} uses normalization={method!r}, which '
                 f'cannot export to ONNX ({UNSUPPORTED[method]}); {ADVICE}')
+
+
+def _normalizations(node):
+    """Every ``normalization=`` value in a nested config dict / list."""
+    if isinstance(node, dict):
+        if isinstance(node.get('normalization'), str):
+            yield node['normalization']
+        for value in node.values():
+            yield from _normalizations(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _normalizations(value)
+
+
+def check_config_exportable(model_cfg: dict) -> None:
+    """``check_exportable`` on a model config, before anything is built."""
+    for method in _normalizations(model_cfg):
+        if method in UNSUPPORTED:
+            raise ExportUnsupportedError(
+                f'the config sets normalization={method!r}, which cannot '
+                f'export to ONNX ({UNSUPPORTED[method]}); {ADVICE}')
 
 
 def check_onnx_installed() -> None:
