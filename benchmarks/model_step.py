@@ -111,12 +111,19 @@ def compile_comparison(batch, size, repeats):
     torch._dynamo.reset()
     breaks = torch._dynamo.explain(loss)(inputs).graph_break_count
     torch._dynamo.reset()
-    eager = median_seconds(lambda: step(loss), repeats)
     compiled_loss = torch.compile(loss)
     start = time.perf_counter()
     step(compiled_loss)  # compiles
     first = time.perf_counter() - start
-    compiled = median_seconds(lambda: step(compiled_loss), repeats)
+    step(loss)  # warm-up
+    # alternated, so that load from other processes hits both alike
+    times = {loss: [], compiled_loss: []}
+    for _ in range(repeats):
+        for fn in times:
+            begin = time.perf_counter()
+            step(fn)
+            times[fn].append(time.perf_counter() - begin)
+    eager, compiled = (sorted(t)[len(t) // 2] for t in times.values())
     return eager, compiled, first, breaks
 
 

@@ -71,7 +71,8 @@ def test_batch_axis_is_dynamic(newton_schulz):
 
 
 def test_eager_ops_work_after_the_export(newton_schulz):
-    x = torch.randn(2, 11, 3, 3)
+    """The exported neck's channel count, in eager mode, afterwards."""
+    x = torch.randn(2, DIM, 3, 3)
     out = isqrt_cov(x)
     assert type(out) is torch.Tensor
     torch.testing.assert_close(out, plain_isqrt_cov(x))
