@@ -114,3 +114,18 @@ def test_exportable_model_passes_the_check():
     check_exportable(GlobalCovariancePooling(16, 4))
     with pytest.raises(ExportUnsupportedError):
         check_exportable(GlobalCovariancePooling(16, 4, normalization='eig'))
+
+
+def test_missing_onnx_packages_named_in_one_line(monkeypatch):
+    import importlib.util
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, 'find_spec',
+        lambda name, *args: None if name == 'onnxscript' else real_find_spec(
+            name, *args))
+    with pytest.raises(ExportUnsupportedError) as err:
+        export_onnx(torch.nn.Identity(), torch.randn(1, 3, 8, 8),
+                    'unused.onnx')
+    line = str(err.value)
+    assert line.startswith('ONNX export needs onnxscript: ')
+    assert 'pip install "gcp-mm[deploy]"' in line and '\n' not in line
