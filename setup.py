@@ -77,6 +77,9 @@ EXTRAS_REQUIRE = {
     # fork (docs/robustness.md)
     'robustness': ['imagecorruptions-imaug>=1.1.5'],
     'tensorboard': ['tensorboard>=2.21.0'],
+    # gcp_mm.deploy: ONNX export (torch's dynamo exporter needs onnx and
+    # onnxscript) and the ONNX Runtime check (docs/deploy.md)
+    'deploy': ['onnx>=1.23.2', 'onnxruntime>=1.32.0', 'onnxscript>=0.7.2'],
     'dev': ['pytest', 'ruff'],
 }
 

@@ -3,6 +3,8 @@ configs), and the shares of the GCP head and of the iSQRT-COV op.
 
     .venv/bin/python benchmarks/model_step.py [--batch 16] [--size 224]
         [--repeats 3]
+    .venv/bin/python benchmarks/model_step.py --compile [--batch 8]
+        [--size 112] [--repeats 3]
 
 The step is forward + loss + backward + SGD update at batch 16, 224 px, on
 the CPU. The head (GCP neck + classifier) and the op are timed forward +
@@ -11,6 +13,11 @@ features B x 2048 x 14 x 14, reduced features B x 256 x 14 x 14), next to
 the plain autograd op of benchmarks/isqrt_cov.py. Peak memory is the growth
 of the resident set's high-water mark during one step, in a fresh process.
 Numbers are reported, never asserted.
+
+``--compile`` times instead the GCP ResNet-50 train step (forward + loss +
+backward + SGD update, inputs already preprocessed) with the model's loss
+under ``torch.compile`` (inductor) against the same step in eager mode,
+and counts dynamo's graph breaks in that loss (docs/deploy.md).
 """
 import argparse
 import json
@@ -88,6 +95,38 @@ def time_op(fn, batch, repeats):
     return median_seconds(lambda: fn(x).backward(grad), repeats)
 
 
+def compile_comparison(batch, size, repeats):
+    """Eager vs torch.compile train step of the GCP ResNet-50: (eager s,
+    compiled s, first compiled step s, graph breaks)."""
+    model, optim = build('gcp')
+    data = model.data_preprocessor(make_batch(batch, size), True)
+    inputs, samples = data['inputs'], data['data_samples']
+
+    def loss(images):
+        return model(images, samples, mode='loss')['loss']
+
+    def step(fn):
+        optim.update_params(fn(inputs))
+
+    torch._dynamo.reset()
+    breaks = torch._dynamo.explain(loss)(inputs).graph_break_count
+    torch._dynamo.reset()
+    compiled_loss = torch.compile(loss)
+    start = time.perf_counter()
+    step(compiled_loss)  # compiles
+    first = time.perf_counter() - start
+    step(loss)  # warm-up
+    # alternated, so that load from other processes hits both alike
+    times = {loss: [], compiled_loss: []}
+    for _ in range(repeats):
+        for fn in times:
+            begin = time.perf_counter()
+            step(fn)
+            times[fn].append(time.perf_counter() - begin)
+    eager, compiled = (sorted(t)[len(t) // 2] for t in times.values())
+    return eager, compiled, first, breaks
+
+
 def peak_step_memory(head, batch, size):
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
     done = subprocess.run([
@@ -109,10 +148,24 @@ def main():
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--compile', action='store_true',
+                        help='GCP step under torch.compile vs eager')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*json.loads(args.child))
+        return
+    if args.compile:
+        print(f'GCP ResNet-50 train step, batch {args.batch}, {args.size} '
+              f'px, CPU, {torch.get_num_threads()} threads, torch '
+              f'{torch.__version__}')
+        eager, compiled, first, breaks = compile_comparison(
+            args.batch, args.size, args.repeats)
+        print(f'graph breaks in the loss under torch._dynamo.explain: '
+              f'{breaks}')
+        print(f'eager step: {eager:.3f} s; torch.compile step: '
+              f'{compiled:.3f} s ({eager / compiled:.2f}x); first compiled '
+              f'step (compiling): {first:.1f} s')
         return
     from gcp_mm.ops import isqrt_cov
     print(f'ResNet-50 train step, batch {args.batch}, {args.size} px, CPU, '

@@ -21,8 +21,17 @@ Numerical conventions, shared by every function here:
   trace normalisation.
 * Non-finite input is not repaired: NaN/Inf in a sample propagates to a
   non-finite output for that sample (and only that sample).
+* Matmuls run at full float32 precision, forward and backward, also when
+  the user allows TF32 / reduced precision with
+  ``torch.set_float32_matmul_precision('high')``: the iterations amplify
+  rounding. The user's setting is restored on exit.
+* Nothing here keeps tensors between calls (no module-level caches), so a
+  ``torch.export`` / ``torch.compile`` trace leaves no fake tensors behind,
+  and there are no host syncs: every function traces as one graph
+  (docs/op.md).
 """
-from typing import Tuple
+import contextlib
+from typing import Iterator, Tuple
 
 import torch
 from torch import Tensor
@@ -40,8 +49,41 @@ def _matrix_dtype(x: Tensor) -> Tensor:
     return x.float()
 
 
-def _no_autocast(device: torch.device):
-    return torch.autocast(device_type=device.type, enabled=False)
+@contextlib.contextmanager
+def _full_float32_matmul() -> Iterator[None]:
+    """'highest' float32 matmul precision inside, the caller's after.
+
+    Eager only: torch.compile cannot trace the precision setting (reading
+    it breaks the graph), so a compiled graph keeps the precision it was
+    compiled under (docs/op.md)."""
+    if torch.compiler.is_compiling():
+        yield
+        return
+    previous = torch.get_float32_matmul_precision()
+    if previous == 'highest':
+        yield
+        return
+    torch.set_float32_matmul_precision('highest')
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(previous)
+
+
+@contextlib.contextmanager
+def matrix_function_context(device: torch.device) -> Iterator[None]:
+    """Autocast off and full float32 matmuls, the module's conventions.
+    Devices without autocast (``meta``) only get the precision pinned."""
+    if torch.amp.is_autocast_available(device.type):
+        no_autocast = torch.autocast(device_type=device.type, enabled=False)
+    else:
+        no_autocast = contextlib.nullcontext()
+    with no_autocast, _full_float32_matmul():
+        yield
+
+
+# The name sqrtm_eig.py imports (issue 26 owns that module).
+_no_autocast = matrix_function_context
 
 
 class _CovariancePool(torch.autograd.Function):
@@ -64,7 +106,7 @@ class _CovariancePool(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_cov: Tensor) -> Tuple[Tensor]:
         x, mean = ctx.saved_tensors
-        with _no_autocast(x.device):
+        with matrix_function_context(x.device):
             grad_sym = grad_cov + grad_cov.transpose(1, 2)
             grad_sym.div_(x.shape[-1])
             # (G + G^T) Xc / M, with Xc = X - mean 1^T expanded lazily
@@ -143,7 +185,7 @@ class _SqrtmNewtonSchulz(torch.autograd.Function):
         a = ps[0]
         bcast = (a.shape[0], 1, 1)
 
-        with _no_autocast(a.device):
+        with matrix_function_context(a.device):
             # out = Y_N(A) sqrt(s), A = sym(Sigma) / s, s = tr(Sigma)
             grad_sym = grad_out + grad_out.transpose(1, 2)
             grad_sym.mul_((0.5 * sqrt_trace).view(bcast))
@@ -201,15 +243,12 @@ def _symmetrized(src: Tensor, out: Tensor) -> Tensor:
     return torch.add(src, src.transpose(1, 2), out=out).mul_(0.5)
 
 
-_TRIU_INDEX_CACHE = {}
-
-
 def _triu_flat_index(dim: int, device: torch.device) -> Tensor:
-    key = (dim, device)
-    if key not in _TRIU_INDEX_CACHE:
-        rows, cols = torch.triu_indices(dim, dim, device=device)
-        _TRIU_INDEX_CACHE[key] = rows * dim + cols
-    return _TRIU_INDEX_CACHE[key]
+    """Flat row-major positions of the upper triangle, built afresh each
+    call: a few microseconds, and a trace records it as constant-shaped
+    ops instead of capturing (and leaking) a cached tensor."""
+    rows, cols = torch.triu_indices(dim, dim, device=device)
+    return rows * dim + cols
 
 
 def covariance_pool(x: Tensor) -> Tensor:
@@ -228,7 +267,7 @@ def covariance_pool(x: Tensor) -> Tensor:
                          f'(B, C, H, W), got {tuple(x.shape)}')
     x = _matrix_dtype(x)
     batch, channels, height, width = x.shape
-    with _no_autocast(x.device):
+    with matrix_function_context(x.device):
         return _CovariancePool.apply(
             x.reshape(batch, channels, height * width))
 
@@ -265,7 +304,7 @@ def apply_matrix_function(name: str, function, cov: Tensor, *args) -> Tensor:
         raise ValueError(f'{name} expects square matrices of shape '
                          f'(B, C, C), got {tuple(cov.shape)}')
     cov = _matrix_dtype(cov)
-    with _no_autocast(cov.device):
+    with matrix_function_context(cov.device):
         return function.apply(cov, *args)
 
 

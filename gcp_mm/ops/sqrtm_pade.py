@@ -4,7 +4,8 @@ Song, Sebe, Wang, "Fast Differentiable Matrix Square Root" (ICLR 2022);
 the formulas are in docs/normalisations.md. The numerical conventions are
 those of ``gcp_mm.ops.isqrt_cov`` (float32/64 only, autocast disabled
 inside, zero matrices give zero output and zero gradient, non-finite
-samples stay non-finite and alone).
+samples stay non-finite and alone). A sample whose Cholesky factorisation
+fails is NaN too, without a host sync (docs/op.md).
 """
 from fractions import Fraction
 from typing import List, Tuple
@@ -12,7 +13,7 @@ from typing import List, Tuple
 import torch
 from torch import Tensor
 
-from .isqrt_cov import _no_autocast, apply_matrix_function
+from .isqrt_cov import apply_matrix_function, matrix_function_context
 from .sqrtm_eig import _mark_samples, _split_samples
 
 __all__ = ['sqrtm_pade', 'pade_coefficients', 'check_lyapunov_iters']
@@ -81,11 +82,13 @@ class _SqrtmPade(torch.autograd.Function):
         # [0, 1], lie in [0.0107, 1]), so a Cholesky solve serves: cheaper
         # than LU, and MKL's batched LU fails once torch's thread count has
         # been changed in the process ("Pivots given to lu_solve").
+        # A failed factorisation (info != 0) needs a non-finite Q, which
+        # _split_samples already keeps out: such a sample is marked NaN
+        # rather than branched on, since a branch would sync with the host
+        # and break torch.compile / torch.export graphs.
         chol, info = torch.linalg.cholesky_ex(q_mat)
-        if bool((info != 0).any()):  # rounding made one indefinite
-            root_a = torch.linalg.solve(q_mat, p_mat)
-        else:
-            root_a = torch.cholesky_solve(p_mat, chol)
+        bad = bad | (info != 0)
+        root_a = torch.cholesky_solve(p_mat, chol)
         # Q^{-1} P is symmetric in exact arithmetic (P, Q commute); the
         # solve's rounding is not, and the backward relies on symmetry.
         root_a = (root_a + root_a.transpose(1, 2)).mul_(0.5)
@@ -99,7 +102,7 @@ class _SqrtmPade(torch.autograd.Function):
     def backward(ctx, grad_out: Tensor):
         a, root_a, norm, sqrt_norm, zero, bad = ctx.saved_tensors
         bcast = (-1, 1, 1)
-        with _no_autocast(grad_out.device):
+        with matrix_function_context(grad_out.device):
             grad_sym = (grad_out + grad_out.transpose(1, 2)).mul_(0.5)
             # X solving S X + X S = sqrt(n) sym(G): the sign iteration of
             # [[S, C], [0, -S]] converges to [[I, 2X], [0, -I]].

@@ -1,4 +1,6 @@
 """iSQRT-COV against independent math (docs/reference.md section 1)."""
+from unittest import mock
+
 import pytest
 import torch
 
@@ -302,3 +304,55 @@ def test_float32_tracks_float64_on_relu_features():
     (out64, grad64), (out32, grad32) = results
     assert ((out32 - out64).norm() / out64.norm()).item() < 1e-5
     assert ((grad32 - grad64).norm() / grad64.norm()).item() < 1e-5
+
+
+# ------------------------------------------------- export, compile, meta
+
+
+class _IsqrtCovModule(torch.nn.Module):
+    def forward(self, x):
+        return isqrt_cov(x)
+
+
+def test_eager_forward_after_an_export_of_a_fresh_shape():
+    """torch.export of a channel count never seen before must leave no
+    fake tensor behind (a module-level index cache did, and every later
+    eager call failed on it)."""
+    x = torch.randn(2, 7, 3, 3)  # 7 channels: no other test uses them
+    # non-strict, as torch.onnx.export(dynamo=True) traces
+    program = torch.export.export(_IsqrtCovModule(), (x, ), strict=False)
+    torch.testing.assert_close(program.module()(x), plain_isqrt_cov(x))
+    eager = isqrt_cov(x)
+    assert type(eager) is torch.Tensor  # not a FakeTensor of the trace
+    assert eager.numpy().shape == (2, 28)
+    torch.testing.assert_close(eager, plain_isqrt_cov(x))
+
+
+def test_meta_tensors_pass_through():
+    x = torch.empty(2, 6, 4, 4, device='meta')
+    out = isqrt_cov(x)
+    assert out.device.type == 'meta' and out.shape == (2, 21)
+
+
+def test_full_float32_matmul_precision_under_high_and_restored():
+    x = torch.randn(4, 32, 7, 7)
+    expected = isqrt_cov(x)
+    previous = torch.get_float32_matmul_precision()
+    seen = []
+    real_bmm = torch.bmm
+
+    def recording_bmm(*args, **kwargs):
+        seen.append(torch.get_float32_matmul_precision())
+        return real_bmm(*args, **kwargs)
+
+    try:
+        torch.set_float32_matmul_precision('high')
+        xg = x.clone().requires_grad_()
+        with mock.patch.object(torch, 'bmm', recording_bmm):
+            out = isqrt_cov(xg)
+            out.sum().backward()
+        assert torch.get_float32_matmul_precision() == 'high'
+    finally:
+        torch.set_float32_matmul_precision(previous)
+    assert seen and set(seen) == {'highest'}  # forward and backward
+    assert torch.equal(out.detach(), expected)

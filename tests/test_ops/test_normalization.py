@@ -100,3 +100,58 @@ def test_float32_relu_features_against_float64(method):
                          eigh_sqrt(cov.double()))
     # eig: float32 rounding; pade: its approximation at rank 15 of 32
     assert err < {'eig': 2e-3, 'pade': 0.3}[method]
+
+
+# ------------------------------------------------------ compile and meta
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_traces_as_one_graph(method):
+    """No host syncs: torch.compile sees one graph, no breaks."""
+    torch._dynamo.reset()
+    x = torch.randn(2, 6, 4, 4)
+    explained = torch._dynamo.explain(
+        lambda feats: covariance_pooling(feats, method))(x)
+    assert explained.graph_break_count == 0, explained.break_reasons
+    assert explained.graph_count == 1
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_compiled_forward_and_backward_equal_eager(method):
+    torch._dynamo.reset()
+    x = torch.randn(2, 6, 5, 5, dtype=f64)
+    compiled = torch.compile(
+        lambda feats: covariance_pooling(feats, method), backend='aot_eager',
+        fullgraph=True)
+    eager_x, compiled_x = x.clone().requires_grad_(), \
+        x.clone().requires_grad_()
+    weights = torch.randn(2, 21, dtype=f64)
+    expected = covariance_pooling(eager_x, method)
+    (expected * weights).sum().backward()
+    got = compiled(compiled_x)
+    (got * weights).sum().backward()
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(compiled_x.grad, eager_x.grad, rtol=1e-10,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_meta_tensors_pass_through(method):
+    x = torch.empty(3, 5, 4, 4, device='meta', dtype=torch.bfloat16)
+    out = covariance_pooling(x, method)
+    assert out.device.type == 'meta'
+    assert out.shape == (3, 15) and out.dtype == torch.float32
+
+
+@pytest.mark.parametrize('method', METHODS)
+def test_user_matmul_precision_is_restored_and_ignored(method):
+    x = torch.randn(3, 24, 6, 6)
+    expected = covariance_pooling(x, method)
+    previous = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision('high')
+        got = covariance_pooling(x, method)
+        assert torch.get_float32_matmul_precision() == 'high'
+    finally:
+        torch.set_float32_matmul_precision(previous)
+    assert torch.equal(got, expected)
