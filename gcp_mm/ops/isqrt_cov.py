@@ -82,9 +82,6 @@ def matrix_function_context(device: torch.device) -> Iterator[None]:
         yield
 
 
-# The name sqrtm_eig.py imports (issue 26 owns that module).
-_no_autocast = matrix_function_context
-
 
 class _CovariancePool(torch.autograd.Function):
     """Sigma = Xc Xc^T / M with Xc the per-channel centred features.

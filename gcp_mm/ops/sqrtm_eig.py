@@ -17,7 +17,7 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from .isqrt_cov import _no_autocast, apply_matrix_function
+from .isqrt_cov import apply_matrix_function, matrix_function_context
 
 __all__ = ['EigenDecompositionError', 'sqrtm_eig']
 
@@ -96,7 +96,7 @@ class _SqrtmEig(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out: Tensor) -> Tensor:
         eigvecs, roots, zero, bad = ctx.saved_tensors
-        with _no_autocast(grad_out.device):
+        with matrix_function_context(grad_out.device):
             grad_sym = (grad_out + grad_out.transpose(1, 2)).mul_(0.5)
             inner = torch.bmm(torch.bmm(eigvecs.transpose(1, 2), grad_sym),
                               eigvecs)
