@@ -82,7 +82,6 @@ def matrix_function_context(device: torch.device) -> Iterator[None]:
         yield
 
 
-
 class _CovariancePool(torch.autograd.Function):
     """Sigma = Xc Xc^T / M with Xc the per-channel centred features.
 
