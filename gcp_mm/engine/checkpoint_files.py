@@ -22,7 +22,8 @@ LAST_CHECKPOINT = 'last_checkpoint'
 
 
 def _size(count: int) -> str:
-    return f'{count} bytes ({count / 2**20:.1f} MiB)'
+    return f'{count} bytes' if count < 2**20 else \
+        f'{count} bytes ({count / 2**20:.1f} MiB)'
 
 
 def free_bytes(folder: str) -> int:
@@ -32,9 +33,8 @@ def free_bytes(folder: str) -> int:
 def no_room_error(path: str, needed: int, free: int) -> CheckpointSpaceError:
     return CheckpointSpaceError(
         f'no room for checkpoint {path}: it needs {_size(needed)}, '
-        f'{_size(free)} are free there; earlier checkpoints and '
-        'last_checkpoint are untouched. Free space or train in another '
-        '--work-dir, then continue with --resume')
+        f'{_size(free)} are free there; earlier checkpoints are untouched: '
+        'free space or use another --work-dir, then --resume')
 
 
 def write_atomically(data: Union[bytes, str], path: str) -> None:

@@ -73,8 +73,8 @@ def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
 def test_too_little_free_space_is_found_before_writing(tmp_path,
                                                        monkeypatch):
     monkeypatch.setattr(checkpoint_files, 'free_bytes', lambda folder: 100)
-    with pytest.raises(CheckpointSpaceError, match='needs 5000 bytes .*, '
-                       r'100 bytes \(0.0 MiB\) are free'):
+    with pytest.raises(CheckpointSpaceError,
+                       match='needs 5000 bytes, 100 bytes are free'):
         write_atomically(b'c' * 5000, str(tmp_path / 'epoch_3.pth'))
     assert os.listdir(tmp_path) == []
 
