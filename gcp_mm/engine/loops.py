@@ -59,13 +59,30 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
     def run(self):
         done = self._iter - self._epoch * len(self.dataloader)
         self._start_batch = done if 0 < done < len(self.dataloader) else 0
-        return super().run()
+        try:
+            return super().run()
+        finally:
+            self._stop_workers()
+
+    def _stop_workers(self) -> None:
+        """Let persistent DataLoader workers exit now. Workers ignore
+        SIGTERM, which is how multiprocessing ends them at interpreter exit
+        (it would wait for them forever); torch's shutdown asks them."""
+        if getattr(self.dataloader, '_iterator', None) is not None:
+            _stop(self.dataloader._iterator)
+            self.dataloader._iterator = None
+
 
     def run_epoch(self) -> None:
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        for idx, data_batch in enumerate(self.dataloader, self._start_batch):
-            self.run_iter(idx, data_batch)
+        batches = iter(self.dataloader)
+        try:
+            for idx, data_batch in enumerate(batches, self._start_batch):
+                self.run_iter(idx, data_batch)
+        except BaseException:
+            _stop(batches)  # a traceback would keep them alive until exit
+            raise
         self._start_batch = 0
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
@@ -74,3 +91,9 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         seed_everything(derived_seed(_ITERATION, self.runner.seed,
                                      get_rank(), self._iter))
         super().run_iter(idx, data_batch)
+
+
+def _stop(batches) -> None:
+    """End a DataLoader iterator's worker processes (none: nothing)."""
+    if hasattr(batches, '_shutdown_workers'):
+        batches._shutdown_workers()
