@@ -98,7 +98,8 @@ def stop_mid_epoch(cfg_file, work_dir, signum):
 
 
 @pytest.mark.parametrize('signum, workers', [(signal.SIGTERM, 0),
-                                             (signal.SIGINT, 2)])
+                                             (signal.SIGINT, 2)],
+                         ids=['SIGTERM-0workers', 'SIGINT-2workers'])
 def test_stopped_mid_epoch_then_resumed_is_bit_identical(
         configs, uninterrupted, tmp_path, signum, workers):
     work_dir = str(tmp_path / 'stopped')
