@@ -29,7 +29,7 @@ class SeededSamples(torch.utils.data.Dataset):
     global generators are seeded before the item is read and transformed,
     so that its random augmentation depends on that seed only, not on
     which worker reads it or what it read before. Everything else (length,
-    ``metainfo``, ...) is the wrapped data set's."""
+    ``metainfo``, ``pipeline``, read and set) is the wrapped data set's."""
 
     def __init__(self, dataset):
         self.dataset = dataset
@@ -48,6 +48,14 @@ class SeededSamples(torch.utils.data.Dataset):
         if name == 'dataset':  # not set yet (unpickling)
             raise AttributeError(name)
         return getattr(self.dataset, name)
+
+    def __setattr__(self, name, value):
+        # hooks that switch the pipeline (mmdet's PipelineSwitchHook,
+        # mmpretrain's SwitchRecipeHook) set it on the loader's data set
+        if name == 'dataset':
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.dataset, name, value)
 
 
 class ResumableBatches:

@@ -99,5 +99,7 @@ class PreemptionHook(Hook):
         path = osp.join(runner.work_dir, filename)
         if is_main_process():
             point_last_checkpoint(runner.work_dir, path)
+        if self._group is not None:  # no rank exits (and has the launcher
+            dist.barrier(group=self._group)  # end the others) before saved
         self.after_train(runner)
         raise TrainingInterrupted(signum, path)
