@@ -128,25 +128,34 @@ class Poisonable(torch.nn.Module):
         return self.linear(x - self.shift)
 
 
+DEVICES = [
+    'cpu',
+    pytest.param('cuda', marks=pytest.mark.skipif(
+        not torch.cuda.is_available(), reason='needs CUDA')),
+]
+
+
 def amp_steps(wrapper, model, steps, gen):
     for _ in range(steps):
         with wrapper.optim_context(model):
-            out = model(torch.randn(8, 4, generator=gen))
-            assert out.dtype == torch.float16  # CPU float16 autocast
+            out = model(torch.randn(8, 4, generator=gen).to(wrapper.device))
+            assert out.dtype == torch.float16  # float16 autocast
             loss = out.float().pow(2).mean()
         wrapper.update_params(loss)
 
 
-def guarded_amp(model, **kwargs):
+def guarded_amp(model, device='cpu', **kwargs):
     return GuardedAmpOptimWrapper(
         optimizer=torch.optim.SGD(model.parameters(), lr=0.01),
-        device='cpu', **kwargs)
+        device=device, **kwargs)
 
 
-def test_amp_guard_lets_occasional_skips_pass():
+@pytest.mark.parametrize('device', DEVICES)
+def test_amp_guard_lets_occasional_skips_pass(device):
     gen = torch.Generator().manual_seed(0)
-    model = Poisonable()
-    wrapper = guarded_amp(model, max_skipped_steps=5, check_interval=1)
+    model = Poisonable().to(device)
+    wrapper = guarded_amp(model, device, max_skipped_steps=5,
+                          check_interval=1)
     amp_steps(wrapper, model, 3, gen)
     assert int(wrapper._skipped_in_a_row) == 0
     scale = wrapper.loss_scaler.get_scale()
@@ -163,10 +172,11 @@ def test_amp_guard_lets_occasional_skips_pass():
     assert not torch.equal(model.linear.weight, before['linear.weight'])
 
 
-def test_amp_guard_stops_at_the_loss_scale_floor():
+@pytest.mark.parametrize('device', DEVICES)
+def test_amp_guard_stops_at_the_loss_scale_floor(device):
     gen = torch.Generator().manual_seed(0)
-    model = Poisonable()
-    wrapper = guarded_amp(model, check_interval=4)  # dynamic, from 65536
+    model = Poisonable().to(device)
+    wrapper = guarded_amp(model, device, check_interval=4)  # from 65536
     model.shift[1] = float('nan')  # persistent: every step is skipped
     # 2**16 halved 17 times is 0.5 < 1: found at the next check, step 20
     amp_steps(wrapper, model, 19, gen)
@@ -175,11 +185,12 @@ def test_amp_guard_stops_at_the_loss_scale_floor():
         amp_steps(wrapper, model, 1, gen)
 
 
-def test_amp_guard_stops_after_too_many_skipped_steps():
+@pytest.mark.parametrize('device', DEVICES)
+def test_amp_guard_stops_after_too_many_skipped_steps(device):
     gen = torch.Generator().manual_seed(0)
-    model = Poisonable()
-    wrapper = guarded_amp(model, loss_scale=512.0, max_skipped_steps=6,
-                          check_interval=3)
+    model = Poisonable().to(device)
+    wrapper = guarded_amp(model, device, loss_scale=512.0,
+                          max_skipped_steps=6, check_interval=3)
     amp_steps(wrapper, model, 2, gen)
     model.shift[2] = float('inf')
     amp_steps(wrapper, model, 4, gen)  # checked at step 6: 4 skipped
