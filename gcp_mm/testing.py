@@ -363,3 +363,34 @@ def tiny_classifier_config(data_root: str, work_dir: str,
     # mmengine hands a new Runner an earlier one's visualizer of that name
     cfg.visualizer.name = f'visualizer_tiny_{next(_TINY_CONFIGS)}'
     return cfg
+
+
+def small_training_config(data_root: str, work_dir: str,
+                          num_workers: int = 0, epochs: int = 2,
+                          num_classes: int = 2, images_per_class: int = 8,
+                          size: int = 32):
+    """:func:`tiny_classifier_config` made smaller and random: a narrow
+    ResNet-18 (``base_channels=8``, checkpoints under 1 MB), SGD with
+    momentum, random crops and flips, a shuffling sampler, on
+    ``images_per_class`` random-texture JPEGs per class written to
+    ``<data_root>/train/`` (kept when they exist). For tests of resume,
+    checkpoints and the NaN guard."""
+    for label in range(num_classes):
+        folder = os.path.join(data_root, 'train', f'class{label}')
+        if not os.path.isdir(folder):
+            write_small_jpegs(folder, images_per_class, size=size + 8,
+                              seed=label)
+    cfg = tiny_classifier_config(data_root, work_dir, num_workers, epochs,
+                                 num_classes, size)
+    cfg.model.backbone.base_channels = 8
+    cfg.model.head.in_channels = 64
+    cfg.optim_wrapper.optimizer.momentum = 0.9
+    cfg.train_dataloader.sampler.shuffle = True
+    load, _, pack = cfg.train_dataloader.dataset.pipeline
+    cfg.train_dataloader.dataset.pipeline = [
+        load,
+        dict(type='RandomResizedCrop', scale=size, backend='pillow'),
+        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+        pack,
+    ]
+    return cfg

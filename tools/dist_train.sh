@@ -2,6 +2,8 @@
 # Distributed training with torchrun:
 #   tools/dist_train.sh CONFIG GPUS [train.py options]
 # Several nodes: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on each.
+# SIGTERM / Ctrl-C: the ranks stop after the same iteration, save a
+# resumable checkpoint and exit (143 / 130); continue with --resume.
 set -euo pipefail
 CONFIG=$1
 GPUS=$2

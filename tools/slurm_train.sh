@@ -4,6 +4,14 @@
 # Environment: GPUS (total, default 8), GPUS_PER_NODE (8), CPUS_PER_TASK
 # (5), SRUN_ARGS (extra srun options), PYTHON (default: .venv/bin/python
 # when it exists, else python).
+# Preemption: on SIGTERM every rank finishes the same iteration, rank 0
+# saves a resumable checkpoint (last_checkpoint names it) and the job exits
+# with 143. To continue after a requeue, pass --resume: it resumes from the
+# work dir's latest checkpoint, or starts from scratch when there is none,
+# so one command serves the first start and every requeue, e.g. in an
+# sbatch script run with --requeue (and --signal=TERM@120 for a warning
+# before the time limit):
+#   GPUS=16 tools/slurm_train.sh PARTITION JOB_NAME CONFIG --work-dir DIR --resume
 set -euo pipefail
 PARTITION=$1
 JOB_NAME=$2

@@ -5,18 +5,23 @@
 
 Several GPUs or nodes: tools/dist_train.sh (torchrun), tools/slurm_train.sh.
 Configuration and data mistakes end with one 'error:' line (exit status 2)
-before anything is built.
+before anything is built. Every config trains with the safeguards of
+gcp_mm/engine/safety.py (docs/training.md). SIGTERM / SIGINT save a
+resumable checkpoint and exit with 143 / 130.
 """
 import argparse
+import sys
 
 from gcp_mm.cli import (
     add_runner_arguments,
-    build_runner,
     check_resume,
     configure_training,
     exit_on_usage_error,
     load_config,
+    resume_command,
+    train,
 )
+from gcp_mm.engine import TrainingInterrupted
 
 
 def parse_args(argv=None):
@@ -67,7 +72,12 @@ def main(argv=None):
     loaders = ['train_dataloader']
     if cfg.get('val_cfg') is not None:  # mmpretrain's dict() validates too
         loaders.append('val_dataloader')
-    build_runner(cfg, loaders).train()
+    try:
+        train(cfg, loaders)
+    except TrainingInterrupted as stop:
+        print(f'interrupted: saved {stop.checkpoint}; continue with: '
+              f'{resume_command(argv, args.launcher)}', file=sys.stderr)
+        sys.exit(stop.exit_status)
 
 
 if __name__ == '__main__':

@@ -22,9 +22,16 @@ from .preflight import (
     check_gcp_model_config,
     check_pretrained_backbone,
     check_resume,
+    check_resume_fits,
     log_checkpoint_fit,
 )
-from .runner import build_runner, configure_training, start_cpu_process_group
+from .runner import (
+    build_runner,
+    configure_training,
+    resume_command,
+    start_cpu_process_group,
+    train,
+)
 from .tta import apply_tta
 
 __all__ = [
@@ -34,7 +41,9 @@ __all__ = [
     'one_line', 'pipeline_input_size', 'set_pipeline_input_size',
     'check_checkpoint_fits', 'check_class_folders', 'check_data_paths',
     'check_gcp_model_config', 'check_pretrained_backbone', 'check_resume',
+    'check_resume_fits',
     'log_checkpoint_fit',
-    'build_runner', 'configure_training', 'start_cpu_process_group',
+    'build_runner', 'configure_training', 'start_cpu_process_group', 'train',
+    'resume_command',
     'apply_tta'
 ]

@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional, Sequence
 from mmengine.config import Config
 
 from gcp_mm.config_file import read_config
+from gcp_mm.engine.safety import CONFIG_KEYS as SAFETY_CONFIG_KEYS
 
 from .errors import UsageError
 
@@ -73,6 +74,8 @@ def _check_option_key(cfg: Config, key: str) -> None:
             return
         if isinstance(node, dict) and last and part in _runner_arguments():
             return
+        if depth == 0 and last and part in SAFETY_CONFIG_KEYS:
+            return  # tools/train.py gives every config these
         where = '.'.join(parts[:depth]) or 'the config'
         known = list(node) if isinstance(node, dict) else []
         close = difflib.get_close_matches(part, known, n=1)

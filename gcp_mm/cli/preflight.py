@@ -442,16 +442,37 @@ def check_checkpoint_fits(cfg: Config, checkpoint: str) -> None:
 
 
 def check_resume(cfg: Config) -> Optional[str]:
-    """For ``resume=True``: an explicit ``load_from`` must be a readable
-    checkpoint; without one, the checkpoint that mmengine will resume from
-    (the work dir's latest), or None when training starts from scratch."""
+    """For ``resume=True``: the checkpoint to resume from (``load_from``,
+    else the one the work dir's ``last_checkpoint`` names, found in the
+    work dir when that path no longer exists because the work dir moved),
+    or None when training starts from scratch. It must be readable and fit
+    the config's model (:func:`check_resume_fits`); ``cfg.load_from`` is
+    set to it, so that mmengine resumes from exactly that file."""
     if not cfg.get('resume'):
         return None
-    if cfg.get('load_from'):
-        try:
-            check_checkpoint_file(cfg.load_from)
-        except CheckpointError as err:
-            raise UsageError(f'--resume: {err}') from err
-        return cfg.load_from
-    from mmengine.runner import find_latest_checkpoint
-    return find_latest_checkpoint(cfg.work_dir)
+    from gcp_mm.engine import last_checkpoint
+    path = cfg.get('load_from') or last_checkpoint(cfg.work_dir)
+    if path is None:
+        return None
+    try:
+        check_checkpoint_file(path)
+    except CheckpointError as err:
+        raise UsageError(f'--resume: {err}') from err
+    check_resume_fits(cfg, path)
+    cfg.load_from = path
+    return path
+
+
+def check_resume_fits(cfg: Config, checkpoint: str) -> None:
+    """A checkpoint to resume from has every key and shape of the config's
+    model (the fit check of ``tools/test.py``): resuming a run of another
+    architecture or class count would fail late, inside the optimizer."""
+    try:
+        check_loadable(_build_model(cfg).state_dict(), checkpoint,
+                       f'the model of {osp.basename(cfg.filename)}')
+    except StateDictMismatch as err:
+        raise mismatch_answer(
+            cfg, err, '--resume: resume with the config this checkpoint was '
+            'trained with, or start afresh in a new --work-dir') from err
+    except CheckpointError as err:
+        raise UsageError(f'--resume: {err}') from err

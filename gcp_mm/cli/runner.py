@@ -1,11 +1,13 @@
 """Runner set-up for the tools: their switches, CPU distributed runs, and
 the checks before anything is built."""
 import os
+import shlex
+import sys
 from typing import Optional, Sequence
 
 from mmengine.config import Config
 
-from .errors import UsageError
+from .errors import UsageError, one_line
 from .preflight import (
     check_checkpoint_fits,
     check_class_folders,
@@ -21,7 +23,9 @@ def configure_training(cfg: Config,
                        resume: Optional[str] = None,
                        log_interval: Optional[int] = None,
                        tensorboard: bool = False) -> None:
-    """Apply ``tools/train.py``'s switches to ``cfg``.
+    """Apply ``tools/train.py``'s switches to ``cfg``, then the training
+    safeguards every run gets unless the config turns them off
+    (:func:`gcp_mm.engine.apply_training_safety`).
 
     Args:
         amp: mixed precision, mmengine's ``AmpOptimWrapper`` (fp16) on
@@ -60,6 +64,8 @@ def configure_training(cfg: Config,
         if not any(b.get('type') == 'TensorboardVisBackend'
                    for b in backends):
             backends.append(dict(type='TensorboardVisBackend'))
+    from gcp_mm.engine import apply_training_safety
+    apply_training_safety(cfg)
 
 
 def start_cpu_process_group(cfg: Config) -> None:
@@ -88,8 +94,9 @@ def build_runner(cfg: Config,
     one clear ``UsageError`` (data paths of ``data_loaders`` and their
     evaluators, class folders, the pretrained backbone and neck when
     training, that ``checkpoint`` fits the model exactly when one is
-    given, the GCP model config) and, for CPU distributed runs,
-    :func:`start_cpu_process_group`."""
+    given, the GCP model config), safe image loading for evaluation (a
+    training run's safeguards are :func:`configure_training`'s) and, for
+    CPU distributed runs, :func:`start_cpu_process_group`."""
     from mmengine.runner import Runner
     training = 'train_dataloader' in data_loaders
     check_data_paths(cfg, data_loaders)
@@ -99,5 +106,44 @@ def build_runner(cfg: Config,
     if checkpoint is not None:
         check_checkpoint_fits(cfg, checkpoint)
     check_gcp_model_config(cfg)
+    if not training:
+        from gcp_mm.engine.safety import apply_safe_evaluation
+        apply_safe_evaluation(cfg)
     start_cpu_process_group(cfg)
     return Runner.from_cfg(cfg)
+
+
+def train(cfg: Config, data_loaders: Sequence[str]) -> None:
+    """Build the runner (:func:`build_runner`) and train. Non-finite
+    gradients end in one line that names the checkpoint to resume from
+    (nothing non-finite is ever saved, so the last one is good)."""
+    from gcp_mm.engine.errors import NonFiniteGradients
+    from gcp_mm.engine.hooks.finite_state_hook import resume_advice
+    runner = build_runner(cfg, data_loaders)
+    try:
+        runner.train()
+    except NonFiniteGradients as err:
+        raise UsageError(f'{one_line(err)}: {resume_advice(cfg.work_dir)}'
+                         ) from err
+
+
+def resume_command(argv: Sequence[str], launcher: str = 'none') -> str:
+    """The command that continues a run started with ``argv`` (the
+    arguments of tools/train.py): the same, with ``--resume`` (any
+    ``--resume CKPT`` before replaced by the latest checkpoint)."""
+    if launcher != 'none':
+        return 'the same launch command with --resume'
+    args, skip = [], False
+    for index, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if arg == '--resume':
+            following = argv[index + 1] if index + 1 < len(argv) else ''
+            skip = following.endswith(('.pth', '.pt', '.ckpt'))
+            continue
+        if arg.startswith('--resume='):
+            continue
+        args.append(arg)
+    tool = os.path.relpath(sys.argv[0]) if sys.argv[0] else 'tools/train.py'
+    return shlex.join(['python', tool, *args, '--resume'])

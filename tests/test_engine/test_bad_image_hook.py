@@ -14,7 +14,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 from gcp_mm.datasets import BadImageError, SafeLoadImageFromFile
-from gcp_mm.engine import make_loading_safe
+from gcp_mm.engine import apply_training_safety, make_loading_safe
 from gcp_mm.testing import (
     real_photo,
     tiny_classifier_config,
@@ -102,6 +102,7 @@ CONFIGS = [
 def test_configs_read_images_safely(name):
     path = os.path.join(ROOT, 'configs', name)
     cfg = Config.fromfile(path)
+    apply_training_safety(cfg)  # what tools/train.py does
     assert cfg.on_bad_image == 'stop'
     assert dict(type='BadImageHook') in cfg.custom_hooks
     assert 'gcp_mm' in cfg.custom_imports.imports

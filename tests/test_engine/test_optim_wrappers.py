@@ -6,7 +6,13 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from gcp_mm.engine import CPUAmpOptimWrapper, FiniteCheckOptimWrapper
+from gcp_mm.engine import (
+    CPUAmpOptimWrapper,
+    FiniteCheckOptimWrapper,
+    GuardedAmpOptimWrapper,
+    NonFiniteError,
+    apply_training_safety,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -40,6 +46,7 @@ def gcp_classifier_runner(tmp_path, **optim_overrides):
     cfg = classifier_config(str(tmp_path / 'data'), str(tmp_path / 'work'),
                            size=32, epochs=1)
     cfg.train_dataloader.batch_size = 4
+    apply_training_safety(cfg)  # as tools/train.py does
     cfg.optim_wrapper.update(optim_overrides)
     return Runner.from_cfg(cfg)
 
@@ -106,3 +113,98 @@ def test_cpu_amp_trains_gcpm_mask_rcnn_with_finite_losses(tmp_path):
     losses = runner.message_hub.get_scalar('train/loss').data[0]
     assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))
     assert isinstance(runner.optim_wrapper, CPUAmpOptimWrapper)
+
+
+class Poisonable(torch.nn.Module):
+    """A linear layer after a shift that a test can poison with NaN, as a
+    poisoned BN statistic does."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 2)
+        self.register_buffer('shift', torch.zeros(4))
+
+    def forward(self, x):
+        return self.linear(x - self.shift)
+
+
+DEVICES = [
+    'cpu',
+    pytest.param('cuda', marks=pytest.mark.skipif(
+        not torch.cuda.is_available(), reason='needs CUDA')),
+]
+
+
+def amp_steps(wrapper, model, steps, gen):
+    for _ in range(steps):
+        with wrapper.optim_context(model):
+            out = model(torch.randn(8, 4, generator=gen).to(wrapper.device))
+            assert out.dtype == torch.float16  # float16 autocast
+            loss = out.float().pow(2).mean()
+        wrapper.update_params(loss)
+
+
+def guarded_amp(model, device='cpu', **kwargs):
+    return GuardedAmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.01),
+        device=device, **kwargs)
+
+
+@pytest.mark.parametrize('device', DEVICES)
+def test_amp_guard_lets_occasional_skips_pass(device):
+    gen = torch.Generator().manual_seed(0)
+    model = Poisonable().to(device)
+    wrapper = guarded_amp(model, device, max_skipped_steps=5,
+                          check_interval=1)
+    amp_steps(wrapper, model, 3, gen)
+    assert int(wrapper._skipped_in_a_row) == 0
+    scale = wrapper.loss_scaler.get_scale()
+    before = copy.deepcopy(model.state_dict())
+    model.shift[0] = float('nan')  # one bad batch: skipped, not applied
+    amp_steps(wrapper, model, 1, gen)
+    assert int(wrapper._skipped_in_a_row) == 1
+    assert wrapper.loss_scaler.get_scale() == scale / 2
+    for key in ('linear.weight', 'linear.bias'):
+        assert torch.equal(model.state_dict()[key], before[key])
+    model.shift[0] = 0
+    amp_steps(wrapper, model, 4, gen)  # training goes on, the count resets
+    assert int(wrapper._skipped_in_a_row) == 0
+    assert not torch.equal(model.linear.weight, before['linear.weight'])
+
+
+@pytest.mark.parametrize('device', DEVICES)
+def test_amp_guard_stops_at_the_loss_scale_floor(device):
+    gen = torch.Generator().manual_seed(0)
+    model = Poisonable().to(device)
+    wrapper = guarded_amp(model, device, check_interval=4)  # from 65536
+    model.shift[1] = float('nan')  # persistent: every step is skipped
+    # 2**16 halved 17 times is 0.5 < 1: found at the next check, step 20
+    amp_steps(wrapper, model, 19, gen)
+    with pytest.raises(NonFiniteError,
+                       match='loss scale fell to 0.0625, below 1'):
+        amp_steps(wrapper, model, 1, gen)
+
+
+@pytest.mark.parametrize('device', DEVICES)
+def test_amp_guard_stops_after_too_many_skipped_steps(device):
+    gen = torch.Generator().manual_seed(0)
+    model = Poisonable().to(device)
+    wrapper = guarded_amp(model, device, loss_scale=512.0,
+                          max_skipped_steps=6, check_interval=3)
+    amp_steps(wrapper, model, 2, gen)
+    model.shift[2] = float('inf')
+    amp_steps(wrapper, model, 4, gen)  # checked at step 6: 4 skipped
+    assert wrapper.loss_scaler.get_scale() == 512.0  # static scale
+    with pytest.raises(NonFiniteError,
+                       match='the last 7 steps were all skipped'):
+        amp_steps(wrapper, model, 3, gen)
+
+
+def test_amp_state_round_trips_with_the_loss_scaler():
+    model = Poisonable()
+    wrapper = guarded_amp(model, loss_scale=dict(init_scale=256.0))
+    state = wrapper.state_dict()
+    assert state['loss_scaler']['scale'] == 256.0
+    other = guarded_amp(Poisonable())
+    other.load_state_dict(state)
+    assert other.loss_scaler.get_scale() == 256.0

@@ -6,8 +6,6 @@
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 
 optim_wrapper = dict(
-    # FiniteCheckOptimWrapper (gcp_mm): NaN/Inf never reaches the weights
-    type='FiniteCheckOptimWrapper',
     optimizer=dict(type='SGD', lr=1.2e-3, momentum=0.9, weight_decay=1e-3),
     paramwise_cfg=dict(custom_keys={'head.fc': dict(lr_mult=5.0)}))
 param_scheduler = dict(type='StepLR', by_epoch=True, step_size=100, gamma=0.1)

@@ -1,6 +1,6 @@
 # The paper's ResNet-18 measurement (docs/reference.md section 5): split
 # at the stem output, every 500 iterations, 50 step sizes in [0.1, 75].
-# the leaf configs list it after the data base's BadImageHook
+# the leaf configs list it in custom_hooks
 landscape_hook = dict(
     type='LandscapeHook',
     interval=500,

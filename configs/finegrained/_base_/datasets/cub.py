@@ -49,11 +49,3 @@ val_dataloader = dict(
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
-
-# A bad image file (missing, empty, truncated, not decodable) stops the run
-# with one line naming it ('stop'), or is skipped with a warning, counted and
-# listed at the end of the epoch ('skip'; evaluation always stops).
-# BadImageHook makes every data loader's image loading safe (docs/training.md);
-# tools/check_data.py finds all bad files before a run.
-on_bad_image = 'stop'
-custom_hooks = [dict(type='BadImageHook')]

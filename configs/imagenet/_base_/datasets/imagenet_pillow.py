@@ -26,11 +26,3 @@ test_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-
-# A bad image file (missing, empty, truncated, not decodable) stops the run
-# with one line naming it ('stop'), or is skipped with a warning, counted and
-# listed at the end of the epoch ('skip'; evaluation always stops).
-# BadImageHook makes every data loader's image loading safe (docs/training.md);
-# tools/check_data.py finds all bad files before a run.
-on_bad_image = 'stop'
-custom_hooks = [dict(type='BadImageHook')]

@@ -1,0 +1,70 @@
+"""Under DDP (torchrun, 2 CPU processes), SIGTERM to one rank stops both
+after the same iteration, with one resumable checkpoint saved by rank 0."""
+import glob
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from gcp_mm.checkpoint import load_checkpoint_file
+from gcp_mm.testing import small_training_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def rank_pids(launcher_pid):
+    """rank -> pid of the processes torchrun started."""
+    with open(f'/proc/{launcher_pid}/task/{launcher_pid}/children') as f:
+        children = [int(pid) for pid in f.read().split()]
+    ranks = {}
+    for pid in children:
+        with open(f'/proc/{pid}/environ', 'rb') as f:
+            env = dict(item.split(b'=', 1) for item in f.read().split(b'\0')
+                       if b'=' in item)
+        if b'RANK' in env:
+            ranks[int(env[b'RANK'])] = pid
+    return ranks
+
+
+def test_sigterm_to_one_rank_stops_both_after_the_same_iteration(tmp_path):
+    cfg = small_training_config(str(tmp_path / 'data'),
+                                str(tmp_path / 'work'), epochs=3,
+                                images_per_class=12)
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    cfg_file = str(tmp_path / 'ddp.py')
+    cfg.dump(cfg_file)
+    launcher = subprocess.Popen(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+         '2', '--master_port', str(free_port()),
+         os.path.join(ROOT, 'tools', 'train.py'), cfg_file, '--launcher',
+         'pytorch'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd=ROOT)
+    deadline = time.time() + 300
+    log = ''
+    while not re.search(r'Epoch\(train\)\s*\[1\]\[\s*2/', log):
+        assert launcher.poll() is None and time.time() < deadline, \
+            launcher.communicate()[1][-3000:]
+        time.sleep(0.05)
+        logs = glob.glob(str(tmp_path / 'work' / '*' / '*.log'))
+        log = open(logs[0]).read() if logs else ''
+    os.kill(rank_pids(launcher.pid)[1], signal.SIGTERM)  # rank 1 only
+    _, stderr = launcher.communicate(timeout=300)
+    stopped = re.findall(r'interrupted: saved (\S+/iter_(\d+)\.pth)', stderr)
+    assert len(stopped) == 2, stderr[-3000:]  # both ranks, one iteration
+    assert stopped[0] == stopped[1]
+    path, done = stopped[0][0], int(stopped[0][1])
+    assert 2 <= done < 6  # inside epoch 1 (6 iterations per rank)
+    assert sorted(glob.glob(str(tmp_path / 'work' / '*.pth'))) == [path]
+    assert load_checkpoint_file(path)['meta']['iter'] == done
+    with open(tmp_path / 'work' / 'last_checkpoint') as f:
+        assert f.read() == path
