@@ -17,6 +17,7 @@ from gcp_mm.cli import (
     exit_on_usage_error,
     load_config,
 )
+from gcp_mm.cli.preflight import check_config_entries
 
 
 def parse_args(argv=None):
@@ -67,6 +68,7 @@ def main(argv=None):
     loaders = ['train_dataloader']
     if cfg.get('val_cfg') is not None:  # mmpretrain's dict() validates too
         loaders.append('val_dataloader')
+    check_config_entries(cfg, loaders)
     build_runner(cfg, loaders).train()
 
 

@@ -1,5 +1,9 @@
 """One clear line for the mistakes users make, as the tools report them."""
+import contextlib
 import functools
+import importlib
+import importlib.util
+import io
 import sys
 import traceback
 from typing import Callable
@@ -22,6 +26,30 @@ def one_line(err: BaseException) -> str:
         type(err).__name__
 
 
+# modules that print at import time: mmpretrain's and mmdet's data sets
+# print_log a DEBUG 'Could not import OneDL' with no logger, which mmengine
+# prints to stdout whatever the level
+_NOISY_MODULES = {'mmpretrain': ('mmpretrain.datasets', ),
+                  'mmdet': ('mmdet.datasets', 'mmdet.datasets.transforms')}
+
+
+def import_quietly() -> None:
+    """Import the modules of :data:`_NOISY_MODULES` (of the packages
+    installed) with their stdout dropped, so that a tool's first line is
+    its own."""
+    for package, modules in _NOISY_MODULES.items():
+        if package in sys.modules and modules[0] in sys.modules:
+            continue
+        if importlib.util.find_spec(package) is None:
+            continue
+        with contextlib.redirect_stdout(io.StringIO()):
+            for name in modules:
+                try:
+                    importlib.import_module(name)
+                except ImportError:
+                    break
+
+
 def exit_on_usage_error(main: Callable) -> Callable:
     """Wrap a tool's ``main(argv)``: an ``InputError`` (a ``UsageError`` of
     the tools' checks, or the plugin core's own kinds: checkpoints, data,
@@ -34,6 +62,7 @@ def exit_on_usage_error(main: Callable) -> Callable:
     def wrapper(argv=None):
         args = sys.argv[1:] if argv is None else list(argv)
         debug = '--debug' in args
+        import_quietly()
         try:
             return main(args)
         except InputError as err:
