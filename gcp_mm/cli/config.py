@@ -108,6 +108,10 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
+# top-level keys that mmengine takes as one config or a list of them
+_LIST_OR_DICT = ('param_scheduler', 'val_evaluator', 'test_evaluator')
+
+
 def _check_option_type(cfg: Config, key: str, value: Any) -> None:
     """A value that replaces one of the config must be of its kind (a
     dict for a dict, a list for a list, a number for a number): mmengine
@@ -124,6 +128,8 @@ def _check_option_type(cfg: Config, key: str, value: Any) -> None:
     old, new = _kind(node), _kind(value)
     if node is None or value is None or old == new or \
             (old, new) in (('bool', 'number'), ('number', 'bool')):
+        return
+    if (old, new) == ('dict', 'list') and key in _LIST_OR_DICT:
         return
     if old not in ('dict', 'list', 'number', 'bool'):
         return

@@ -9,16 +9,12 @@ from mmengine.config import Config
 
 from .errors import UsageError
 
-# the packages whose registries a config's names may come from
-_SCOPES = ('mmpretrain', 'mmdet')
-# ``type`` values that name a function, not a registered class
-_FUNCTION_KEYS = ('nms', )
 
 
 def _typed_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, Any]]:
     """(key path, type) of every dict with a ``type`` below ``node``."""
     if isinstance(node, dict):
-        if 'type' in node and path.split('.')[-1] not in _FUNCTION_KEYS:
+        if 'type' in node:
             yield path, node['type']
         for key, value in node.items():
             yield from _typed_dicts(value, f'{path}.{key}' if path else key)
@@ -28,15 +24,14 @@ def _typed_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, Any]]:
 
 
 def _registries(scope: Optional[str]) -> List:
-    """Every registry of mmengine and of the config's scope (and of the
-    other OpenMMLab packages gcp-mm works with, when installed)."""
+    """Every registry of mmengine (gcp-mm registers there) and of the
+    config's scope; another package's are not imported, which would be
+    slow and noisy (mmdet's warn about optional packages)."""
     import importlib
 
     from mmengine.registry import Registry
     modules = [importlib.import_module('mmengine.registry')]
-    for package in dict.fromkeys([scope] + list(_SCOPES)):
-        if not package:
-            continue
+    for package in [scope] if scope and scope != 'mmengine' else []:
         try:
             modules.append(importlib.import_module(f'{package}.registry'))
         except ImportError:
@@ -49,6 +44,17 @@ def _registries(scope: Optional[str]) -> List:
     return found
 
 
+def _is_mmcv_op(name: str) -> bool:
+    """mmdet looks some types up in ``mmcv.ops`` by name, not in a
+    registry (``roi_layer=dict(type='RoIAlign')``, ``nms=dict(type='nms')``).
+    """
+    try:
+        import mmcv.ops
+    except ImportError:
+        return False
+    return hasattr(mmcv.ops, name)
+
+
 def _is_registered(registries: List, name: str) -> bool:
     for registry in registries:
         try:
@@ -56,7 +62,7 @@ def _is_registered(registries: List, name: str) -> bool:
                 return True
         except Exception:  # noqa: BLE001  a registry whose imports fail
             continue
-    return False
+    return _is_mmcv_op(name)
 
 
 def _all_names(registries: List) -> List[str]:

@@ -37,7 +37,7 @@ def test_shipped_configs_resolve_every_type(path):
 
 @pytest.mark.parametrize('key,value,path,close', [
     ('model.backbone.type', 'GCPResNt', 'model.backbone.type', 'GCPResNet'),
-    ('param_scheduler.0.type', 'MultiStepLRR', 'param_scheduler.0.type',
+    ('param_scheduler.type', 'MultiStepLRR', 'param_scheduler.type',
      'MultiStepLR'),
     ('train_dataloader.sampler.type', 'DefaultSamplr',
      'train_dataloader.sampler.type', 'DefaultSampler'),
@@ -95,7 +95,7 @@ def test_runner_values_that_are_fine():
      '--cfg-options model.neck: the config holds a dict there, not a list; '
      'give a dict, e.g. model.neck="dict(type='),
     ('train_dataloader.batch_size=[32]',
-     'train_dataloader.batch_size: the config holds a number there, not a '
+     '--cfg-options train_dataloader.batch_size: the config holds a number there, not a '
      'list; give a number, e.g. train_dataloader.batch_size=32'),
 ])
 def test_cfg_options_of_the_wrong_kind(option, message):
@@ -106,6 +106,7 @@ def test_cfg_options_of_the_wrong_kind(option, message):
 
 
 def test_cfg_options_of_the_right_kind_pass():
+    # one scheduler (a dict) may become a list of them, as mmengine takes
     cfg = load_config(config('imagenet', 'resnet50_gcp_lrnorm.py'), [
         "param_scheduler=[dict(type='StepLR', step_size=1)]",
         'optim_wrapper.optimizer.lr=1', 'train_cfg.max_epochs=3'])

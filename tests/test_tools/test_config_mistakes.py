@@ -32,6 +32,7 @@ def tiny(tmp_path_factory):
     make_color_texture_dataset(str(root / 'data'), 1, 1, size=32)
     cfg = classifier_config(str(root / 'data'), str(root / 'unused'),
                             size=32, epochs=1)
+    cfg.on_bad_image = 'stop'  # as the zoo's configs set it
     cfg.dump(str(root / 'gcp.py'))
     return root
 
@@ -90,7 +91,7 @@ def test_misspelt_neck_through_the_tool(tiny, tmp_path, run_tool):
      [r'train_cfg\.val_interval=0\.5: it must be a whole number']),
     ("param_scheduler=dict(type='StepLR', step_size=1)",
      [r'--cfg-options param_scheduler: the config holds a list there, not '
-      r'a dict; give a list, e\.g\. param_scheduler="\[dict\(type=']),
+      r'a dict; give a list, e\.g\. param_scheduler="\[dict\(.*PolyLR']),
     ('model.head.num_classes=3',
      [r'^error: val_evaluator\.topk=\(1, 5\): top-5 accuracy needs at least '
       r'5 classes, but there are 3; set --cfg-options '
