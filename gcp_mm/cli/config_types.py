@@ -10,7 +10,6 @@ from mmengine.config import Config
 from .errors import UsageError
 
 
-
 def _typed_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, Any]]:
     """(key path, type) of every dict with a ``type`` below ``node``."""
     if isinstance(node, dict):

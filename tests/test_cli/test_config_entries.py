@@ -95,8 +95,9 @@ def test_runner_values_that_are_fine():
      '--cfg-options model.neck: the config holds a dict there, not a list; '
      'give a dict, e.g. model.neck="dict(type='),
     ('train_dataloader.batch_size=[32]',
-     '--cfg-options train_dataloader.batch_size: the config holds a number there, not a '
-     'list; give a number, e.g. train_dataloader.batch_size=32'),
+     '--cfg-options train_dataloader.batch_size: the config holds a number '
+     'there, not a list; give a number, e.g. '
+     'train_dataloader.batch_size=32'),
 ])
 def test_cfg_options_of_the_wrong_kind(option, message):
     with pytest.raises(UsageError) as info:
