@@ -62,12 +62,12 @@ def picture_name(path: str, root: str) -> str:
 def main(argv=None):
     args = parse_args(argv)
     images = find_images(args.input)
-    classifier = Classifier(args.model, args.checkpoint, args.device,
-                            exif=not args.ignore_exif)
     print('EXIF orientation: ' + (
         'ignored, as in training (pixels as stored)' if args.ignore_exif
         else 'honoured (images turned as EXIF says; training ignores it: '
         '--ignore-exif to do the same)'))
+    classifier = Classifier(args.model, args.checkpoint, args.device,
+                            exif=not args.ignore_exif)
     results = classifier.predict(images, topk=args.topk)
     for result in results:
         print(f"{result['path']}:")

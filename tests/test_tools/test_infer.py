@@ -199,6 +199,7 @@ def test_exif_orientation_is_honoured_by_default(r18, tmp_path, capsys):
         'infer_tool', os.path.join(ROOT, 'tools', 'infer.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
+    capsys.readouterr()  # the Classifiers' loading lines
     for flags, said in (([], 'EXIF orientation: honoured'),
                         (['--ignore-exif'], 'EXIF orientation: ignored, as '
                          'in training')):
