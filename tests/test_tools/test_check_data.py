@@ -45,8 +45,7 @@ def lines_of(done):
 
 
 def report_of(done):
-    """What check_data.py prints (mmdet's and mmpretrain's import-time
-    notices come first)."""
+    """What check_data.py prints from its 'checked' line on."""
     lines = done.stdout.splitlines()
     start = [i for i, line in enumerate(lines) if line.startswith('checked ')]
     assert len(start) == 1, done.stdout
