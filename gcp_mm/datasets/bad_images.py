@@ -1,7 +1,9 @@
 """Images that cannot be read: one line that names the file and the fix.
 
-:class:`SafeLoadImageFromFile` reads images exactly as mmcv's
-``LoadImageFromFile`` (same bytes, same decoder, same array), but a file
+:class:`SafeLoadImageFromFile` reads images as mmcv's
+``LoadImageFromFile`` (same bytes, same decoder, same array; images of
+more than 8 bits per sample and LA images by the rule of
+``gcp_mm.datasets.decoding`` instead, which keeps their meaning), but a file
 that is missing, empty, truncated or not decodable either stops the run
 with a :class:`BadImageError` (``on_bad_image='stop'``, the default) or is
 skipped with a warning that names it (``on_bad_image='skip'``: the data set
@@ -167,7 +169,7 @@ class SafeLoadImageFromFile(LoadImageFromFile):
                                         backend=self.imdecode_backend)
         except Image.DecompressionBombError as error:
             err = error
-            err.size = _header_size(data)
+            err.size = header_size(data)
         except Exception as error:  # decoders raise many types
             err = error
         if size is not None:
@@ -218,15 +220,17 @@ class SafeLoadImageFromFile(LoadImageFromFile):
                 f", on_bad_image='{self.on_bad_image}')")
 
 
-def _header_size(data: Optional[bytes]) -> Optional[tuple]:
-    """(width, height) from an image's header, without PIL's limit."""
+def header_size(data) -> Optional[tuple]:
+    """(width, height) from the header of an image (its bytes or path),
+    without PIL's limit; None when it cannot be read."""
     import warnings
     limit = Image.MAX_IMAGE_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)
             Image.MAX_IMAGE_PIXELS = None
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data) if isinstance(data, bytes)
+                            else data) as image:
                 return image.size
     except Exception:  # noqa: BLE001  only the size is wanted
         return None

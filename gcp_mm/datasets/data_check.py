@@ -17,7 +17,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from PIL import Image
 
-from .bad_images import image_problem, short_path
+from .bad_images import header_size, image_problem, short_path
 from .decoding import conversion_kind
 from .image_files import IMAGE_EXTENSIONS
 from .pixel_limits import pixel_limits, too_large_problem
@@ -63,14 +63,7 @@ def inspect_file(path: str) -> Tuple[Optional[str], Tuple[str, ...]]:
 
 
 def _too_large(path: str) -> str:
-    limit = Image.MAX_IMAGE_PIXELS
-    try:
-        Image.MAX_IMAGE_PIXELS = None
-        with Image.open(path) as image:
-            size = image.size
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
-    return too_large_problem(size) or 'is too large'
+    return too_large_problem(header_size(path) or (0, 0)) or 'is too large'
 
 
 def image_problem_in_file(path: str) -> Optional[str]:
