@@ -14,7 +14,12 @@ def _typed_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, Any]]:
     """(key path, type) of every dict with a ``type`` below ``node``."""
     if isinstance(node, dict):
         if 'type' in node:
-            yield path, node['type']
+            name = node['type']
+            # a dict's own scope: mmengine builds it in that package
+            if isinstance(name, str) and node.get('_scope_') and \
+                    '.' not in name:
+                name = f"{node['_scope_']}.{name}"
+            yield path, name
         for key, value in node.items():
             yield from _typed_dicts(value, f'{path}.{key}' if path else key)
     elif isinstance(node, (list, tuple)):

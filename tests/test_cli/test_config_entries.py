@@ -59,6 +59,16 @@ def test_a_misspelt_type_anywhere(key, value, path, close):
                     f"(nor in mmengine); did you mean '{close}'?")
 
 
+def test_a_dicts_own_scope_is_used():
+    cfg = load_config(config('imagenet', 'resnet50_gcp_lrnorm.py'))
+    cfg.custom_hooks.append(dict(type='CheckInvalidLossHook', _scope_='mmdet'))
+    check_config_types(cfg)  # mmdet's, not mmpretrain's
+    cfg.custom_hooks[-1]['_scope_'] = 'mmpretrain'
+    with pytest.raises(UsageError, match=r"'mmpretrain\.CheckInvalidLossHook' "
+                       'is not registered'):
+        check_config_types(cfg)
+
+
 def test_detection_types_resolve_in_mmdet():
     cfg = load_config(config('faster_rcnn_r50_gcpm.py'),
                       ['model.rpn_head.anchor_generator.type=AnchorGenerater'])

@@ -209,3 +209,5 @@ def test_test_tool_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
     done = run_tool('test.py', config, checkpoint, check=False)
     error = one_error_line(done)
     assert bad[0] in error and 'is empty (0 bytes)' in error, error
+    assert 'evaluation stops at any bad image, whatever on_bad_image says' \
+        in error and "set on_bad_image='skip'" not in error
