@@ -10,21 +10,21 @@ from mmengine.config import Config
 from .errors import UsageError
 
 
-def _typed_dicts(node: Any, path: str = '') -> Iterator[Tuple[str, Any]]:
-    """(key path, type) of every dict with a ``type`` below ``node``."""
+def _typed_dicts(node: Any, path: str = '', scope: Optional[str] = None
+                 ) -> Iterator[Tuple[str, str, Optional[str]]]:
+    """(key path, type, scope) of every dict with a ``type`` name below
+    ``node``; the scope is the dict's own ``_scope_`` (where mmengine
+    builds it), else its parent's, else None."""
     if isinstance(node, dict):
-        if 'type' in node:
-            name = node['type']
-            # a dict's own scope: mmengine builds it in that package
-            if isinstance(name, str) and node.get('_scope_') and \
-                    '.' not in name:
-                name = f"{node['_scope_']}.{name}"
-            yield path, name
+        scope = node.get('_scope_') or scope
+        if isinstance(node.get('type'), str):
+            yield path, node['type'], scope
         for key, value in node.items():
-            yield from _typed_dicts(value, f'{path}.{key}' if path else key)
+            yield from _typed_dicts(value, f'{path}.{key}' if path else key,
+                                    scope)
     elif isinstance(node, (list, tuple)):
         for index, value in enumerate(node):
-            yield from _typed_dicts(value, f'{path}.{index}')
+            yield from _typed_dicts(value, f'{path}.{index}', scope)
 
 
 def _registries(scope: Optional[str]) -> List:
@@ -85,22 +85,23 @@ def check_config_types(cfg: Config) -> None:
     evaluators, visualizer, ...) that no registry of the config's scope
     (nor mmengine's) knows, with its key path and a did-you-mean."""
     from mmengine.registry import DefaultScope
-    scope = cfg.get('default_scope')
-    typed = [(path, name) for path, name in _typed_dicts(cfg._cfg_dict)
-             if isinstance(name, str)]
+    default = cfg.get('default_scope')
+    typed = list(_typed_dicts(cfg._cfg_dict))
     if not typed:
         return
-    with DefaultScope.overwrite_default_scope(scope):
-        registries = _registries(scope)
-        for path, name in typed:
-            if _is_registered(registries, name):
+    with DefaultScope.overwrite_default_scope(default):
+        registries = _registries(default)
+        for path, name, scope in typed:
+            lookup = name if '.' in name or not scope or scope == default \
+                else f'{scope}.{name}'
+            if _is_registered(registries, lookup):
                 continue
             close = difflib.get_close_matches(
                 name.split('.')[-1], _all_names(registries), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ''
             raise UsageError(
                 f'{path}.type: {name!r} is not registered in '
-                f'{scope or "mmengine"} (nor in mmengine){hint}')
+                f'{scope or default or "mmengine"} (nor in mmengine){hint}')
 
 
 # the runner's own numbers: (key path, smallest allowed value)

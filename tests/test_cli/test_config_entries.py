@@ -64,8 +64,8 @@ def test_a_dicts_own_scope_is_used():
     cfg.custom_hooks.append(dict(type='CheckInvalidLossHook', _scope_='mmdet'))
     check_config_types(cfg)  # mmdet's, not mmpretrain's
     cfg.custom_hooks[-1]['_scope_'] = 'mmpretrain'
-    with pytest.raises(UsageError, match=r"'mmpretrain\.CheckInvalidLossHook' "
-                       'is not registered'):
+    with pytest.raises(UsageError, match=r"'CheckInvalidLossHook' is not "
+                       'registered in mmpretrain'):
         check_config_types(cfg)
 
 
