@@ -5,11 +5,15 @@
 
 Decodes each image of the splits' data sets completely (in N processes,
 with a progress bar on a terminal) and lists every file that is missing,
-empty (0 bytes), truncated, not decodable or not convertible to RGB, and
-every class folder without images (class-folder data sets). Exit status 0
-when all is well, 1 when problems were found (the full list is written to
-FILE, by default <work_dir>/data_check.txt, when it is long), 2 for a
-configuration mistake.
+empty (0 bytes), truncated, not decodable, not convertible to RGB or above
+PIL's decompression-bomb limit, and every class folder without images
+(class-folder data sets). It also reports, without failing, how many
+images need a conversion (bit depth, palette, alpha) by kind, the images
+above PIL's warning size, and the files of class folders that are not read
+(counts by extension). Exit status 0 when all is well, 1 when problems
+were found (the full list is written to FILE, by default
+<work_dir>/data_check.txt, when it is long), 2 for a configuration
+mistake (a symbolic link loop in a class folder too).
 """
 import argparse
 import os
@@ -27,11 +31,17 @@ from gcp_mm.cli import (
 )
 from gcp_mm.datasets.bad_images import short_path
 from gcp_mm.datasets.data_check import (
+    LARGE,
     DataCheckError,
     check_images,
     class_folder_root,
     dataset_images,
     empty_class_folders,
+)
+from gcp_mm.datasets.folder_scan import (
+    SymlinkLoopError,
+    describe_others,
+    scan_folder,
 )
 
 SHOWN = 10
@@ -61,6 +71,10 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def _files(count: int) -> str:
+    return f'{count} file{"s" * (count != 1)}'
+
+
 @exit_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
@@ -71,7 +85,7 @@ def main(argv=None):
     # folder) would repeat what the check reports
     MMLogger.get_instance('check_data', log_level='ERROR')
     check_data_paths(cfg, [f'{split}_dataloader' for split in args.splits])
-    problems, images = [], []
+    problems, images, unread = [], [], []
     for split in args.splits:
         loader = cfg.get(f'{split}_dataloader') or {}
         dataset = loader.get('dataset')
@@ -79,20 +93,41 @@ def main(argv=None):
             continue
         folder = class_folder_root(dataset)
         if folder and osp.isdir(folder):
+            try:
+                scan = scan_folder(folder, dataset.get('extensions'))
+            except SymlinkLoopError as err:
+                raise UsageError(f'{split}_dataloader: {err}') from err
+            if scan.others:
+                unread.append(
+                    f'{split}: {_files(sum(scan.others.values()))} not read '
+                    f'(not images by extension: '
+                    f'{describe_others(scan.others)}), e.g. '
+                    f'{short_path(scan.other_example, 120)}')
             problems += [(path, ': class folder without images')
-                         for path in empty_class_folders(folder)]
+                         for path in empty_class_folders(
+                             folder, dataset.get('extensions'))]
         try:
             images += dataset_images(dataset, cfg.get('default_scope'))
         except DataCheckError as err:
             raise UsageError(f'{split}_dataloader: {err}') from err
     images = list(dict.fromkeys(images))
     start = time.perf_counter()
-    bad = check_images(images, args.workers)
+    notes = {}
+    bad = check_images(images, args.workers, notes=notes)
     seconds = time.perf_counter() - start
     problems += [(path, f' {problem}') for path, problem in bad]
     print(f'checked {len(images)} images of {", ".join(args.splits)} in '
           f'{seconds:.1f} s ({len(images) / max(seconds, 1e-9):.0f} '
           f'images/s, {args.workers} processes)')
+    for line in unread:
+        print(line)
+    for path in notes.pop(LARGE, [])[:SHOWN]:
+        print(f'large: {short_path(path)} is {LARGE} (decoded, with much '
+              'memory)')
+    if notes:
+        print('converted when loaded (docs/classification.md): ' + ', '.join(
+            f'{len(paths)} {kind}' for kind, paths in sorted(
+                notes.items(), key=lambda item: -len(item[1]))))
     if not problems:
         print('no problems found')
         return 0

@@ -7,7 +7,10 @@ MODEL is a config file (configs/imagenet/*.py, configs/finegrained/*.py)
 or a model name of mmpretrain's hub (mmpretrain.list_models('*gcp*')).
 CHECKPOINT must fit it exactly: a training checkpoint of the config, or a
 released .pth.tar converted with tools/convert_checkpoint.py. INPUT is an
-image or a folder of images (subfolders included).
+image or a folder of images (subfolders included). Images are turned as
+their EXIF orientation says (phone photos), unlike in training, which
+reads the pixels as stored; --ignore-exif reads them as training does. The
+first line says which.
 """
 import argparse
 import json
@@ -38,6 +41,10 @@ def parse_args(argv=None):
                         help='also write the results as JSON here')
     parser.add_argument('--device', help='cpu, cuda, cuda:1, ... (default: '
                         'cuda when available)')
+    parser.add_argument(
+        '--ignore-exif', action='store_true',
+        help='read the pixels as stored, ignoring the EXIF orientation, as '
+        'training does (default: turn images as EXIF says, as viewers do)')
     add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.topk < 1:
@@ -55,7 +62,12 @@ def picture_name(path: str, root: str) -> str:
 def main(argv=None):
     args = parse_args(argv)
     images = find_images(args.input)
-    classifier = Classifier(args.model, args.checkpoint, args.device)
+    print('EXIF orientation: ' + (
+        'ignored, as in training (pixels as stored)' if args.ignore_exif
+        else 'honoured (images turned as EXIF says; training ignores it: '
+        '--ignore-exif to do the same)'))
+    classifier = Classifier(args.model, args.checkpoint, args.device,
+                            exif=not args.ignore_exif)
     results = classifier.predict(images, topk=args.topk)
     for result in results:
         print(f"{result['path']}:")

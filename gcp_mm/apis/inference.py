@@ -4,10 +4,12 @@
 The model is a config file or a model name of mmpretrain's hub (``import
 gcp_mm`` registers gcp-mm's, see ``gcp_mm.models.hub``); the checkpoint
 must fit it exactly (released ``.pth.tar`` files are converted first with
-``tools/convert_checkpoint.py``). Images are decoded as the config's test
-pipeline decodes them (the zoo: PIL, EXIF orientation ignored, as
-torchvision), then run through mmpretrain's
-``ImageClassificationInferencer``.
+``tools/convert_checkpoint.py``). Images are decoded with the config's test
+pipeline's decoder (the zoo: PIL), deep images scaled to 8 bits
+(``gcp_mm.datasets.decoding``), then run through mmpretrain's
+``ImageClassificationInferencer``. EXIF orientation is honoured by default
+(a phone photo is classified upright), unlike in training, where the zoo
+ignores it as torchvision does; ``exif=False`` ignores it too.
 """
 import difflib
 import os
@@ -20,6 +22,8 @@ from mmengine.registry import DefaultScope
 
 from gcp_mm.checkpoint import check_loadable
 from gcp_mm.config_file import read_config
+from gcp_mm.datasets.bad_images import image_problem
+from gcp_mm.datasets.decoding import decode_image
 from gcp_mm.datasets.image_files import IMAGE_EXTENSIONS, is_image_file
 from gcp_mm.errors import InputError
 
@@ -69,10 +73,12 @@ class Classifier:
         checkpoint: a checkpoint that fits the model exactly (a training
             checkpoint of the config, or a converted released file).
         device: 'cpu', 'cuda', ...; the inferencer's choice when None.
+        exif: turn images as their EXIF orientation says (default);
+            False reads the pixels as stored, as training does.
     """
 
     def __init__(self, model: str, checkpoint: str,
-                 device: Optional[str] = None):
+                 device: Optional[str] = None, exif: bool = True):
         from mmpretrain.apis import ImageClassificationInferencer
         self.cfg = model_config(model)
         if (self.cfg.model.get('head') or {}).get('num_classes', 0) is None:
@@ -86,11 +92,13 @@ class Classifier:
             self.cfg, pretrained=checkpoint, device=device)
         self.classes = self.inferencer.classes
         steps = [step for step in self.cfg.test_dataloader.dataset.pipeline
-                 if step['type'].split('.')[-1] == 'LoadImageFromFile']
-        from mmpretrain.registry import TRANSFORMS
-        with DefaultScope.overwrite_default_scope('mmpretrain'):
-            self._load = TRANSFORMS.build(
-                steps[0] if steps else dict(type='LoadImageFromFile'))
+                 if step['type'].split('.')[-1].endswith('LoadImageFromFile')]
+        step = steps[0] if steps else {}
+        self.exif = exif
+        self.backend = step.get('imdecode_backend') or 'cv2'
+        gray = str(step.get('color_type', 'color')).startswith('grayscale')
+        self.color_type = ('grayscale' if gray else 'color') + (
+            '' if exif else '_ignore_orientation')
 
     def _build_model(self):
         from mmpretrain.registry import MODELS
@@ -98,12 +106,20 @@ class Classifier:
             return MODELS.build(self.cfg.model)
 
     def load_image(self, path: str) -> np.ndarray:
-        """The image as the config's test pipeline decodes it (BGR)."""
+        """The image as the config's test pipeline's decoder reads it (BGR),
+        turned by its EXIF orientation unless ``exif=False``."""
+        data = None
         try:
-            return self._load(dict(img_path=path))['img']
+            with open(path, 'rb') as f:
+                data = f.read()
+            image = decode_image(data, self.color_type, self.backend).array
+            if image is None:  # cv2 answers None, not an exception
+                raise OSError('cannot identify image file')
+            return image
         except Exception as err:  # PIL / cv2 errors of all kinds
             raise InferenceInputError(
-                f'cannot read image {path}: {err}') from err
+                f'cannot read image {path}: it {image_problem(data, err)}'
+            ) from err
 
     def predict(self, paths: Sequence[str], topk: int = 5) -> List[Dict]:
         """For each image: ``path``, the ``topk`` best ``labels`` (class

@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional, Sequence
 from mmengine.config import Config
 
 from gcp_mm.config_file import read_config
+from gcp_mm.datasets.image_files import read_every_image_format
 from gcp_mm.engine.safety import CONFIG_KEYS as SAFETY_CONFIG_KEYS
 
 from .errors import UsageError
@@ -85,6 +86,68 @@ def _check_option_key(cfg: Config, key: str) -> None:
             f'--cfg-options {key}: {where} has no key {part!r}{hint}')
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return 'dict'
+    if isinstance(value, (list, tuple)):
+        return 'list'
+    if isinstance(value, bool):
+        return 'bool'
+    if isinstance(value, (int, float)):
+        return 'number'
+    if isinstance(value, str):
+        return 'string'
+    return type(value).__name__
+
+
+def _literal(value: Any) -> str:
+    """``value`` as a config writes it: ``dict(k=v)``, lists, literals."""
+    if isinstance(value, dict):
+        return 'dict(' + ', '.join(f'{k}={_literal(v)}'
+                                   for k, v in value.items()) + ')'
+    if isinstance(value, (list, tuple)):
+        inner = ', '.join(_literal(v) for v in value)
+        return f'[{inner}]' if isinstance(value, list) else f'({inner})'
+    return repr(value)
+
+
+# top-level keys that mmengine takes as one config or a list of them
+_LIST_OR_DICT = ('param_scheduler', 'val_evaluator', 'test_evaluator')
+
+
+def _check_option_type(cfg: Config, key: str, value: Any) -> None:
+    """A value that replaces one of the config must be of its kind (a
+    dict for a dict, a list for a list, a number for a number): mmengine
+    would fail deep inside (a dict merged into a list) or later."""
+    node: Any = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    for part in key.split('.'):
+        if isinstance(node, (list, tuple)) and part.isdigit() and \
+                int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return  # a new key: checked by _check_option_key
+    old, new = _kind(node), _kind(value)
+    if node is None or value is None or old == new or \
+            (old, new) in (('bool', 'number'), ('number', 'bool')):
+        return
+    if (old, new) == ('dict', 'list') and key in _LIST_OR_DICT:
+        return
+    if old not in ('dict', 'list', 'number', 'bool'):
+        return
+    example = _literal(node.to_dict() if hasattr(node, 'to_dict') else
+                       list(node) if isinstance(node, (list, tuple))
+                       else node)
+    if len(example) > 90:
+        example = example[:86] + ' ...'
+    if old in ('dict', 'list'):
+        example = f'"{example}"'
+    raise UsageError(
+        f'--cfg-options {key}: the config holds a {old} there, not a '
+        f'{new}; give a {old}, e.g. {key}={example}')
+
+
 # where a config's ``type`` names are registered
 _REGISTRIES = ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'OPTIM_WRAPPERS',
                'OPTIMIZERS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR',
@@ -143,10 +206,13 @@ def load_config(config: str,
     cfg = read_config(config)
     options: Dict[str, Any] = dict(
         parse_cfg_option(text) for text in cfg_options or ())
-    for key in options:
+    for key, value in options.items():
         _check_option_key(cfg, key)
+        _check_option_type(cfg, key, value)
     if options:
         cfg.merge_from_dict(options)
+    for loader in _LOADERS:
+        read_every_image_format((cfg.get(loader) or {}).get('dataset'))
     cfg.launcher = launcher
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(config))[0])

@@ -12,6 +12,7 @@ from gcp_mm.checkpoint import (
     CheckpointError,
     convert_released_state_dict,
     detect_arch,
+    is_released_state_dict,
     read_state_dict,
     zoo_config_name,
 )
@@ -36,6 +37,11 @@ def convert_released_checkpoint(src: str,
     """
     from mmpretrain.registry import MODELS
     state = read_state_dict(src)
+    if state and not is_released_state_dict(state):
+        raise CheckpointError(
+            f'{src} is already in gcp-mm\'s format (backbone.*, neck.*, '
+            'head.* keys), converted or trained: tools/test.py and '
+            'tools/infer.py take it as it is, with the config of its model')
     found_arch, found_head = detect_arch(state)
     for name, given, found in (('arch', arch, found_arch),
                                ('head', head, found_head)):

@@ -1,5 +1,8 @@
 """One clear line for the mistakes users make, as the tools report them."""
+import contextlib
 import functools
+import importlib.abc
+import io
 import sys
 import traceback
 from typing import Callable
@@ -22,6 +25,55 @@ def one_line(err: BaseException) -> str:
         type(err).__name__
 
 
+# modules that print at import time: mmpretrain's and mmdet's data sets
+# print_log a DEBUG 'Could not import OneDL' with no logger, which mmengine
+# prints to stdout whatever the level
+NOISY_MODULES = ('mmpretrain.datasets', 'mmdet.datasets',
+                 'mmdet.datasets.transforms')
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """A module's loader, run with stdout dropped."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.loader.exec_module(module)
+
+    def __getattr__(self, name):  # resource readers, get_data, ...
+        return getattr(self.loader, name)
+
+
+class _QuietImports(importlib.abc.MetaPathFinder):
+    """Imports :data:`NOISY_MODULES` with their stdout dropped, when they
+    are imported (importing them up front would cost mmdet's 1.4 s on
+    every tool run)."""
+
+    def find_spec(self, name, path, target=None):
+        if name not in NOISY_MODULES:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, 'find_spec'):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _QuietLoader(spec.loader)
+                return spec
+        return None
+
+
+def import_quietly() -> None:
+    """From now on, import :data:`NOISY_MODULES` with their stdout
+    dropped, so that a tool's first line is its own."""
+    if not any(isinstance(f, _QuietImports) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietImports())
+
+
 def exit_on_usage_error(main: Callable) -> Callable:
     """Wrap a tool's ``main(argv)``: an ``InputError`` (a ``UsageError`` of
     the tools' checks, or the plugin core's own kinds: checkpoints, data,
@@ -34,6 +86,7 @@ def exit_on_usage_error(main: Callable) -> Callable:
     def wrapper(argv=None):
         args = sys.argv[1:] if argv is None else list(argv)
         debug = '--debug' in args
+        import_quietly()
         try:
             return main(args)
         except InputError as err:

@@ -2,6 +2,7 @@
 late (after datasets are indexed and models built) or silently (wrong
 numbers with exit status 0) end at once with a ``UsageError`` that names
 the problem and the fix."""
+import logging
 import os
 import os.path as osp
 from typing import Iterator, Optional, Sequence, Tuple
@@ -21,13 +22,24 @@ from gcp_mm.checkpoint import (
     detect_arch,
     read_state_dict,
 )
-from gcp_mm.datasets.data_check import empty_class_folder_problem
+from gcp_mm.datasets.bad_images import short_path
+from gcp_mm.datasets.data_check import (
+    class_folder_root,
+    empty_class_folder_problem,
+)
+from gcp_mm.datasets.folder_scan import (
+    SymlinkLoopError,
+    describe_others,
+    scan_folder,
+)
 from gcp_mm.models.necks import (
     BackboneOutputError,
     check_backbone_config,
     check_backbone_output,
 )
+from gcp_mm.models.necks.inputs import check_backbone_fits_neck
 
+from .config_types import check_config_types, check_runner_values
 from .errors import UsageError
 from .image_size import pipeline_input_size
 
@@ -359,6 +371,7 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
     token_input = bool(neck_cfg.get('token_input', False))
     try:
         check_backbone_config(model.get('backbone') or {}, token_input)
+        check_backbone_fits_neck(model.get('backbone') or {}, neck_cfg)
     except BackboneOutputError as err:
         raise UsageError(str(err)) from err
     neck = _build_neck(cfg, neck_cfg)
@@ -439,6 +452,81 @@ def check_checkpoint_fits(cfg: Config, checkpoint: str) -> None:
             '--partial)') from err
     except CheckpointError as err:
         raise UsageError(str(err)) from err
+
+
+def check_config_entries(cfg: Config, loaders: Sequence[str]) -> None:
+    """The checks of a whole config before anything is built: every
+    ``type`` is registered, the runner's numbers and ``on_bad_image`` are
+    valid, the class folders of ``loaders`` hold no symbolic link loop
+    (files they do not read are one warning), and the evaluators' top-k
+    fits the number of classes."""
+    check_config_types(cfg)
+    check_runner_values(cfg)
+    class_counts = report_unread_files(cfg, loaders)
+    check_topk(cfg, loaders, class_counts)
+
+
+def report_unread_files(cfg: Config, loaders: Sequence[str]) -> dict:
+    """For the class-folder data sets of ``loaders``: raise ``UsageError``
+    for a symbolic link loop, log one warning with the count (by
+    extension) and an example of the files the data set does not read;
+    returns the number of class folders by loader."""
+    from mmengine.logging import print_log
+    counts = {}
+    for loader in loaders:
+        dataset = (cfg.get(loader) or {}).get('dataset') or {}
+        folder = class_folder_root(dataset)
+        if not folder or not osp.isdir(folder):
+            continue
+        try:
+            scan = scan_folder(folder, dataset.get('extensions'))
+        except SymlinkLoopError as err:
+            raise UsageError(f'{loader}: {err}') from err
+        counts[loader] = sum(1 for entry in os.scandir(folder)
+                             if entry.is_dir())
+        if scan.others:
+            print_log(
+                f'{loader}: {sum(scan.others.values())} file(s) of '
+                f'{short_path(folder, 80)} not read, not being images '
+                f'by extension ({describe_others(scan.others)}), e.g. '
+                f'{short_path(scan.other_example, 80)}',
+                logger='current', level=logging.WARNING)
+    return counts
+
+
+def _evaluators(cfg: Config, loader: str) -> Iterator[Tuple[str, dict]]:
+    name = _EVALUATORS.get(loader)
+    evaluators = cfg.get(name or '') or []
+    if isinstance(evaluators, dict):
+        yield name, evaluators
+        return
+    for index, evaluator in enumerate(evaluators):
+        if isinstance(evaluator, dict):
+            yield f'{name}.{index}', evaluator
+
+
+def check_topk(cfg: Config, loaders: Sequence[str],
+               class_counts: Optional[dict] = None) -> None:
+    """An accuracy ``topk`` of the evaluators of ``loaders`` is at most
+    the number of classes (``model.head.num_classes``, else the class
+    folders): mmpretrain's ``Accuracy`` fails at the end of the first
+    evaluation otherwise, after a whole epoch of training."""
+    num_classes = (_model_cfg(cfg).get('head') or {}).get('num_classes')
+    for loader in loaders:
+        classes = num_classes or (class_counts or {}).get(loader)
+        if not classes:
+            continue
+        for key, evaluator in _evaluators(cfg, loader):
+            topk = evaluator.get('topk')
+            if topk is None or not str(evaluator.get('type')).endswith(
+                    'Accuracy'):
+                continue
+            ks = topk if isinstance(topk, (list, tuple)) else (topk, )
+            if max(ks) > classes:
+                raise UsageError(
+                    f'{key}.topk={tuple(ks)}: top-{max(ks)} accuracy needs '
+                    f'at least {max(ks)} classes, but there are {classes}; '
+                    f'set --cfg-options {key}.topk="(1,)"')
 
 
 def check_resume(cfg: Config) -> Optional[str]:

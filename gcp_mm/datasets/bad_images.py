@@ -1,7 +1,9 @@
 """Images that cannot be read: one line that names the file and the fix.
 
-:class:`SafeLoadImageFromFile` reads images exactly as mmcv's
-``LoadImageFromFile`` (same bytes, same decoder, same array), but a file
+:class:`SafeLoadImageFromFile` reads images as mmcv's
+``LoadImageFromFile`` (same bytes, same decoder, same array; images of
+more than 8 bits per sample and LA images by the rule of
+``gcp_mm.datasets.decoding`` instead, which keeps their meaning), but a file
 that is missing, empty, truncated or not decodable either stops the run
 with a :class:`BadImageError` (``on_bad_image='stop'``, the default) or is
 skipped with a warning that names it (``on_bad_image='skip'``: the data set
@@ -15,7 +17,6 @@ import os
 import os.path as osp
 from typing import Optional
 
-import mmcv
 import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
@@ -24,6 +25,9 @@ from mmengine.registry import TRANSFORMS
 from PIL import Image
 
 from gcp_mm.errors import InputError
+
+from .decoding import decode_image
+from .pixel_limits import large_image_warning, too_large_problem
 
 ON_BAD_IMAGE = ('stop', 'skip')
 MAX_PATH_CHARS = 150
@@ -58,11 +62,21 @@ def short_path(path: str, limit: int = MAX_PATH_CHARS) -> str:
     return path[:limit // 3] + '...' + path[-(limit - limit // 3 - 3):]
 
 
-def bad_image_message(path: str, problem: str, budget: int = 299) -> str:
+def bad_image_message(path: str, problem: str, budget: int = 299,
+                      evaluation: bool = False) -> str:
     """The stop mode's line: the file, the problem, the fixes; at most
-    ``budget`` characters (a long path is cut in the middle)."""
-    rest = (f"{problem}: remove or re-encode it, or set on_bad_image='skip' "
-            'in the config (tools/check_data.py CONFIG lists all bad images)')
+    ``budget`` characters (a long path is cut in the middle). In
+    ``evaluation`` the line says that evaluation stops whatever
+    ``on_bad_image`` says, and why, instead of offering 'skip'."""
+    if evaluation:
+        rest = (f'{problem}: evaluation stops at any bad image, whatever '
+                'on_bad_image says, since a metric must cover every image: '
+                'remove or re-encode it (tools/check_data.py CONFIG lists '
+                'all)')
+    else:
+        rest = (f"{problem}: remove or re-encode it, or set "
+                "on_bad_image='skip' in the config (tools/check_data.py "
+                'CONFIG lists all bad images)')
     return f'{short_path(path, max(40, budget - len(rest) - 1))} {rest}'
 
 
@@ -94,6 +108,9 @@ def image_problem(data: Optional[bytes], err: Optional[BaseException] = None
         return 'does not exist'
     if isinstance(err, IsADirectoryError):
         return 'is a directory, not an image file'
+    if isinstance(err, Image.DecompressionBombError):
+        return too_large_problem(getattr(err, 'size', None) or (0, 0)) or \
+            'is too large (above PIL\'s decompression-bomb limit)'
     if data is not None and len(data) == 0:
         return 'is empty (0 bytes)'
     text = str(err or '')
@@ -127,11 +144,15 @@ class SafeLoadImageFromFile(LoadImageFromFile):
         **kwargs: ``LoadImageFromFile``'s arguments.
     """
 
+    # set on evaluation data sets' steps (BadImageHook): they always stop
+    evaluation = False
+
     def __init__(self, *args, on_bad_image: str = 'stop',
                  report_file: Optional[str] = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.on_bad_image = check_mode(on_bad_image)
         self.report_file = report_file
+        self._warned_large = set()
 
     def _read(self, filename: str) -> bytes:
         if self.file_client_args is not None:
@@ -141,13 +162,18 @@ class SafeLoadImageFromFile(LoadImageFromFile):
 
     def transform(self, results: dict) -> Optional[dict]:
         filename = results['img_path']
-        data, img, err = None, None, None
+        data, img, err, size = None, None, None, None
         try:
             data = self._read(filename)
-            img = mmcv.imfrombytes(data, flag=self.color_type,
-                                   backend=self.imdecode_backend)
+            img, _, size = decode_image(data, flag=self.color_type,
+                                        backend=self.imdecode_backend)
+        except Image.DecompressionBombError as error:
+            err = error
+            err.size = header_size(data)
         except Exception as error:  # decoders raise many types
             err = error
+        if size is not None:
+            self._warn_if_large(filename, size)
         if img is not None and self.imdecode_backend != 'pillow' and \
                 _is_truncated_jpeg(data):
             img, err = None, OSError('image file is truncated')
@@ -162,11 +188,19 @@ class SafeLoadImageFromFile(LoadImageFromFile):
         results['ori_shape'] = img.shape[:2]
         return results
 
+    def _warn_if_large(self, filename: str, size: tuple) -> None:
+        warned = self.__dict__.setdefault('_warned_large', set())
+        warning = large_image_warning(short_path(filename), size)
+        if warning and filename not in warned:
+            warned.add(filename)
+            print_log(warning, logger='current', level=logging.WARNING)
+
     def _bad(self, filename: str, problem: str,
              err: Optional[BaseException]) -> None:
-        if self.on_bad_image == 'stop':
-            raise BadImageError(bad_image_message(filename, problem)) \
-                from err
+        evaluation = getattr(self, 'evaluation', False)
+        if self.on_bad_image == 'stop' or evaluation:
+            raise BadImageError(bad_image_message(
+                filename, problem, evaluation=evaluation)) from err
         print_log(f'skipped bad image {short_path(filename)}: it '
                   f'{problem}; another sample is used in its place',
                   logger='current', level=logging.WARNING)
@@ -184,6 +218,24 @@ class SafeLoadImageFromFile(LoadImageFromFile):
     def __repr__(self):
         return (super().__repr__()[:-1] +
                 f", on_bad_image='{self.on_bad_image}')")
+
+
+def header_size(data) -> Optional[tuple]:
+    """(width, height) from the header of an image (its bytes or path),
+    without PIL's limit; None when it cannot be read."""
+    import warnings
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = None
+            with Image.open(io.BytesIO(data) if isinstance(data, bytes)
+                            else data) as image:
+                return image.size
+    except Exception:  # noqa: BLE001  only the size is wanted
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def check_mode(on_bad_image: str) -> str:

@@ -3,56 +3,88 @@ before a long run starts (``tools/check_data.py``).
 
 Each file is decoded completely with PIL (JPEGs at 1/8 scale, which still
 reads every byte, so truncation is found) and converted to RGB, as the
-configs' loading does; class-folder data sets are also searched for class
-folders without images.
+configs' loading does; how it departs from 8-bit RGB (bit depth, palette,
+alpha: ``gcp_mm.datasets.decoding``) and whether it is above PIL's
+decompression-bomb warning size is noted. Class-folder data sets are also
+searched for class folders without images and files that are not read.
 """
 import copy
 import multiprocessing
 import os
 import os.path as osp
+import warnings
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from PIL import Image
 
-from .bad_images import image_problem, short_path
+from .bad_images import header_size, image_problem, short_path
+from .decoding import conversion_kind
+from .image_files import IMAGE_EXTENSIONS
+from .pixel_limits import pixel_limits, too_large_problem
 
-# mmpretrain's CustomDataset default
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
+IMG_EXTENSIONS = IMAGE_EXTENSIONS  # the name earlier releases exported
+LARGE = 'above PIL\'s decompression-bomb warning size'
 
 
 class DataCheckError(ValueError):
     """A config whose data the check cannot enumerate."""
 
 
-def image_problem_in_file(path: str) -> Optional[str]:
-    """What is wrong with the image file ``path`` (as
-    :func:`~gcp_mm.datasets.bad_images.image_problem` words it), or None
-    when it decodes completely and converts to RGB."""
+def inspect_file(path: str) -> Tuple[Optional[str], Tuple[str, ...]]:
+    """``(problem, notes)``: what is wrong with the image file ``path`` (as
+    :func:`~gcp_mm.datasets.bad_images.image_problem` words it; None when
+    it decodes completely and converts to RGB), and notes on a readable
+    one: its :func:`~gcp_mm.datasets.decoding.conversion_kind` and
+    :data:`LARGE`."""
+    notes = []
     try:
         if osp.getsize(path) == 0:
-            return image_problem(b'')
-        with Image.open(path) as image:
-            image.draft('RGB', (1, 1))  # JPEG: decode at 1/8 scale
-            image.load()
-            image.convert('RGB')
+            return image_problem(b''), ()
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                kind = conversion_kind(image)
+                notes += [kind] if kind else []
+                warn = pixel_limits()[0]
+                if warn is not None and image.size[0] * image.size[1] > warn:
+                    notes.append(LARGE)
+                image.draft('RGB', (1, 1))  # JPEG: decode at 1/8 scale
+                image.load()
+                image.convert('RGB')
+    except Image.DecompressionBombError:
+        return _too_large(path), ()
     except Exception as err:  # PIL raises many types
         head = None
         if osp.isfile(path):
             with open(path, 'rb') as f:
                 head = f.read(2)
-        return image_problem(head, err)
-    return None
+        return image_problem(head, err), ()
+    return None, tuple(notes)
 
 
-def _check(path: str) -> Tuple[str, Optional[str]]:
-    return path, image_problem_in_file(path)
+def _too_large(path: str) -> str:
+    return too_large_problem(header_size(path) or (0, 0)) or 'is too large'
+
+
+def image_problem_in_file(path: str) -> Optional[str]:
+    """What is wrong with the image file ``path`` (as
+    :func:`~gcp_mm.datasets.bad_images.image_problem` words it), or None
+    when it decodes completely and converts to RGB."""
+    return inspect_file(path)[0]
+
+
+def _check(path: str) -> Tuple[str, Optional[str], Tuple[str, ...]]:
+    return (path, ) + inspect_file(path)
 
 
 def check_images(paths: Sequence[str], workers: int = 2,
-                 progress: bool = True) -> List[Tuple[str, str]]:
+                 progress: bool = True,
+                 notes: Optional[dict] = None) -> List[Tuple[str, str]]:
     """``(path, problem)`` for every file of ``paths`` that is not a
     readable RGB-convertible image, in the order of ``paths``; decoded in
-    ``workers`` processes, with a progress bar on a terminal."""
+    ``workers`` processes, with a progress bar on a terminal. ``notes``,
+    when given, gets the paths of the readable images by note (the
+    conversion kinds and :data:`LARGE`)."""
     from tqdm import tqdm
     order = {path: i for i, path in enumerate(paths)}
     chunk = max(1, min(256, len(paths) // (workers * 16) or 1))
@@ -66,10 +98,12 @@ def check_images(paths: Sequence[str], workers: int = 2,
         else:
             pool = multiprocessing.get_context('fork').Pool(workers)
             results = pool.imap_unordered(_check, paths, chunksize=chunk)
-        for path, problem in results:
+        for path, problem, found in results:
             bar.update()
             if problem is not None:
                 bad.append((path, problem))
+            for note in found if notes is not None else ():
+                notes.setdefault(note, []).append(path)
         if pool is not None:
             pool.close()
             pool.join()
@@ -79,7 +113,7 @@ def check_images(paths: Sequence[str], workers: int = 2,
 
 
 def empty_class_folders(folder: str,
-                        extensions: Iterable[str] = IMG_EXTENSIONS
+                        extensions: Iterable[str] = IMAGE_EXTENSIONS
                         ) -> List[str]:
     """The class folders (subfolders) of ``folder`` that hold no image
     file with one of ``extensions`` at any depth: mmpretrain's
@@ -154,7 +188,7 @@ def empty_class_folder_problem(folder: str,
                                ) -> Optional[str]:
     """One line naming the class folders of ``folder`` without images and
     the fix, or None when every class folder has images."""
-    empty = empty_class_folders(folder, extensions or IMG_EXTENSIONS)
+    empty = empty_class_folders(folder, extensions or IMAGE_EXTENSIONS)
     if not empty:
         return None
     more = f' (and {len(empty) - 1} more)' if len(empty) > 1 else ''

@@ -1,12 +1,35 @@
-"""Which files are images: the one list that gcp-mm's folder readers
-(inference, robustness) share."""
+"""Which files are images: the one list that gcp-mm's data sets (the
+class folders the tools read), inference and robustness read.
 
-# what mmpretrain's CustomDataset reads from class folders (its default
-# ``extensions``, tests/test_datasets/test_image_files.py), so that every
-# folder gcp-mm reads holds the images training would see; stated here
-# since importing mmpretrain.datasets prints to stdout
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif')
+Those both decoders (PIL and cv2) read: JPEG, PNG, BMP, the PNM formats,
+TIFF under both extensions, WebP, and GIF (its first frame). mmpretrain's
+``CustomDataset`` reads a shorter list by default (no .tiff, .webp, .gif);
+:func:`read_every_image_format` gives the tools' data sets this one."""
+from typing import Any
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
+                    '.tiff', '.webp', '.gif')
 
 
 def is_image_file(name: str) -> bool:
     return name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def _leaves(dataset: Any):
+    if not isinstance(dataset, dict):
+        return
+    if 'dataset' in dataset:  # RepeatDataset, ClassBalancedDataset
+        yield from _leaves(dataset['dataset'])
+    for inner in dataset.get('datasets') or []:  # ConcatDataset
+        yield from _leaves(inner)
+    yield dataset
+
+
+def read_every_image_format(dataset_cfg: Any) -> None:
+    """Set ``extensions`` to :data:`IMAGE_EXTENSIONS` on every
+    ``CustomDataset`` of ``dataset_cfg`` (wrappers' inner ones included)
+    that does not choose its own."""
+    for leaf in _leaves(dataset_cfg):
+        if str(leaf.get('type')).split('.')[-1] == 'CustomDataset' and \
+                'extensions' not in leaf:
+            leaf['extensions'] = IMAGE_EXTENSIONS

@@ -143,3 +143,28 @@ def test_long_paths_keep_the_line_under_300_characters(bad, tmp_path):
 def test_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="'stop' or 'skip'"):
         SafeLoadImageFromFile(on_bad_image='ignore')
+
+
+def test_evaluation_stops_whatever_on_bad_image_says(bad):
+    """An evaluation data set's loading step (BadImageHook marks it) stops
+    at a bad image even with on_bad_image='skip', and its line says why
+    instead of offering 'skip'."""
+    from mmengine.dataset import Compose
+
+    from gcp_mm.engine.hooks.bad_image_hook import BadImageHook
+
+    class Loop:
+        class dataloader:
+            class dataset:
+                pipeline = Compose([SafeLoadImageFromFile(
+                    on_bad_image='skip')])
+
+    BadImageHook(on_bad_image='skip')._evaluation(Loop)
+    step = Loop.dataloader.dataset.pipeline.transforms[0]
+    with pytest.raises(BadImageError) as info:
+        step(dict(img_path=bad['truncated']))
+    line = info.value.line
+    assert line.startswith(f"{bad['truncated']} is truncated")
+    assert 'evaluation stops at any bad image, whatever on_bad_image says, ' \
+        'since a metric must cover every image' in line
+    assert "set on_bad_image='skip'" not in line and len(line) < 300

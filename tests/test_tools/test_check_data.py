@@ -45,8 +45,7 @@ def lines_of(done):
 
 
 def report_of(done):
-    """What check_data.py prints (mmdet's and mmpretrain's import-time
-    notices come first)."""
+    """What check_data.py prints from its 'checked' line on."""
     lines = done.stdout.splitlines()
     start = [i for i, line in enumerate(lines) if line.startswith('checked ')]
     assert len(start) == 1, done.stdout
@@ -61,7 +60,7 @@ def test_check_data_lists_bad_files_and_empty_class_folders(tmp_path,
     assert done.returncode == 1, done.stderr[-3000:]
     assert 'Traceback' not in done.stderr
     lines = report_of(done)
-    assert len(lines) <= 5, lines
+    assert len(lines) <= 6, lines  # with the conversions line
     assert all(len(line) < 300 for line in lines), lines
     listed = [line for line in lines if line.startswith('bad: ')]
     assert len(listed) == 3, lines
@@ -71,6 +70,38 @@ def test_check_data_lists_bad_files_and_empty_class_folders(tmp_path,
                'class folder without images' in line for line in listed)
     assert not any('cmyk' in line or 'png_as_jpg' in line for line in lines)
     assert 'checked 8 images of train' in lines[0]
+
+
+def test_check_data_reports_formats_conversions_and_unread_files(
+        tmp_path, run_tool):
+    """A class folder of 16-bit PNG and TIFF, WebP, GIF, TIFF, BMP and a
+    note: every image is checked, the conversions are counted by kind, the
+    note is reported; the tool's stdout starts with its own line."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+    user_data(tmp_path, bad_names=())
+    folder = tmp_path / 'train' / 'a'
+    gradient = (np.arange(64 * 256).reshape(64, 256) * 4).astype(np.uint16)
+    assert cv2.imwrite(str(folder / 'scan16.png'), gradient)
+    assert cv2.imwrite(str(folder / 'scan16.tiff'), gradient)
+    photo = Image.open(real_photo()).convert('RGB').resize((32, 32))
+    for ext in ('webp', 'gif', 'tif', 'bmp'):
+        photo.save(folder / f'photo.{ext}')
+    (folder / 'notes.txt').write_text('labels by hand')
+    done = run_tool('check_data.py', write_config(tmp_path), '--splits',
+                    'train', '--workers', '1')
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith('checked 12 images of train'), done.stdout
+    assert lines[1] == (
+        'train: 1 file not read (not images by extension: 1 .txt), e.g. '
+        f'{folder / "notes.txt"}')
+    head, _, kinds = lines[2].partition(': ')
+    assert head == 'converted when loaded (docs/classification.md)'
+    assert kinds.startswith('2 16-bit grayscale scaled to 8 bits, ')
+    assert sorted(kinds.split(', ')[1:]) == [
+        '1 CMYK converted to RGB', '1 palette converted to RGB']
+    assert lines[3] == 'no problems found'
 
 
 def test_check_data_on_clean_data(tmp_path, run_tool):
@@ -88,7 +119,7 @@ def test_check_data_writes_a_long_list_to_a_file(tmp_path, run_tool):
     done = run_tool('check_data.py', write_config(tmp_path), '--splits',
                     'train', '--out', out, check=False)
     assert done.returncode == 1
-    assert len(report_of(done)) <= 13
+    assert len(report_of(done)) <= 14  # with the conversions line
     assert f'2 more; full list in {out}' in done.stdout
     assert len(out.read_text().splitlines()) == 12
 
@@ -178,3 +209,5 @@ def test_test_tool_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
     done = run_tool('test.py', config, checkpoint, check=False)
     error = one_error_line(done)
     assert bad[0] in error and 'is empty (0 bytes)' in error, error
+    assert 'evaluation stops at any bad image, whatever on_bad_image says' \
+        in error and "set on_bad_image='skip'" not in error

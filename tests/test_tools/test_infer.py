@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import matplotlib
+import numpy as np
 import pytest
 import skimage
 import torch
@@ -175,3 +176,32 @@ def test_help_explains_every_option():
         'model', 'checkpoint', 'input', '--topk', '--show-dir', '--out',
         '--device', '--debug'}
     assert all(len(text.split()) >= 2 for _, text in options)
+
+
+def test_exif_orientation_is_honoured_by_default(r18, tmp_path, capsys):
+    """A phone photo stored sideways with EXIF orientation 6 (turn 90
+    degrees clockwise): the inferencer's input is upright by default, as
+    stored with exif=False (as training reads it); the tool says which."""
+    import importlib.util
+    photo = tmp_path / 'phone.jpg'
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.open(HOPPER).convert('RGB').resize((60, 40)).save(photo, exif=exif)
+    config = 'configs/imagenet/resnet18_gcp_lrnorm.py'
+    upright = Classifier(config, r18[1], 'cpu')
+    stored = Classifier(config, r18[1], 'cpu', exif=False)
+    assert upright.load_image(str(photo)).shape == (60, 40, 3)
+    assert stored.load_image(str(photo)).shape == (40, 60, 3)
+    turned = Image.open(photo).transpose(Image.Transpose.ROTATE_270)
+    assert (abs(upright.load_image(str(photo))[..., ::-1].astype(int) -
+                np.asarray(turned)).max()) == 0
+    spec = importlib.util.spec_from_file_location(
+        'infer_tool', os.path.join(ROOT, 'tools', 'infer.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    capsys.readouterr()  # the Classifiers' loading lines
+    for flags, said in (([], 'EXIF orientation: honoured'),
+                        (['--ignore-exif'], 'EXIF orientation: ignored, as '
+                         'in training')):
+        tool.main([config, r18[1], str(photo), '--device', 'cpu', *flags])
+        assert capsys.readouterr().out.splitlines()[0].startswith(said)

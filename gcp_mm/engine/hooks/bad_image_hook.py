@@ -98,6 +98,12 @@ class BadImageHook(Hook):
     def _evaluation(self, loop) -> None:
         if loop is not None and hasattr(loop, 'dataloader'):
             make_loading_safe(loop.dataloader.dataset, 'stop')
+            # their line says why 'skip' does not apply here
+            for inner in _datasets(loop.dataloader.dataset):
+                for step in getattr(getattr(inner, 'pipeline', None),
+                                    'transforms', None) or []:
+                    if isinstance(step, SafeLoadImageFromFile):
+                        step.evaluation = True
 
     def before_train(self, runner) -> None:
         folder = osp.join(runner.work_dir, REPORT_DIR)

@@ -17,7 +17,7 @@ from gcp_mm.errors import InputError
 
 __all__ = [
     'BackboneOutputError', 'check_backbone_config', 'check_backbone_output',
-    'pooled_output_fix'
+    'check_backbone_fits_neck', 'pooled_output_fix'
 ]
 
 
@@ -110,6 +110,51 @@ def check_backbone_config(backbone_cfg: dict,
         raise BackboneOutputError(
             f"{name} with out_type='featmap' outputs (B, C, H, W) maps: "
             "set model.neck.token_input=False, or out_type='raw'")
+
+
+def _extra_tokens(cls, backbone_cfg: dict, defaults: dict) -> Optional[int]:
+    """The tokens before the patch tokens of a vision transformer (class,
+    distillation), or None for other backbones."""
+    extra = getattr(cls, 'num_extra_tokens', None)
+    if not isinstance(extra, int):
+        return None
+    if not backbone_cfg.get('with_cls_token',
+                            defaults.get('with_cls_token', True)):
+        return 0
+    return extra
+
+
+def check_backbone_fits_neck(backbone_cfg: dict, neck_cfg: dict) -> None:
+    """Raise ``BackboneOutputError`` when the backbone config gives the
+    neck more than its last stage (``out_indices`` of several stages: the
+    neck would pool each, with one ``in_channels``), or, for token input,
+    when the neck's ``num_extra_tokens`` differs from the tokens the
+    backbone puts before its patch tokens (a patch token would be dropped
+    from the covariance, or a class token pooled as a patch)."""
+    cls = _backbone_class(backbone_cfg.get('type'))
+    if cls is None:
+        return
+    defaults = _defaults(cls)
+    name = getattr(cls, '__name__', backbone_cfg.get('type'))
+    out_indices = backbone_cfg.get('out_indices', defaults.get('out_indices'))
+    if isinstance(out_indices, (list, tuple)) and len(out_indices) > 1:
+        raise BackboneOutputError(
+            f'{name} with out_indices={tuple(out_indices)} outputs '
+            f'{len(out_indices)} stages, but the neck pools only the last '
+            f'stage: set model.backbone.out_indices=({out_indices[-1]},) '
+            '(not in_channels)')
+    if not neck_cfg.get('token_input', False):
+        return
+    extra = _extra_tokens(cls, backbone_cfg, defaults)
+    given = neck_cfg.get('num_extra_tokens', 1)  # the neck's default
+    if extra is not None and given != extra:
+        what = {0: 'no class token', 1: 'a class token',
+                2: 'a class and a distillation token'}.get(
+                    extra, f'{extra} extra tokens')
+        raise BackboneOutputError(
+            f'model.neck.num_extra_tokens={given}, but {name} puts {what} '
+            f'before its patch tokens: set model.neck.num_extra_tokens='
+            f'{extra}')
 
 
 def check_backbone_output(feats: Union[Tensor, Sequence[Tensor]],
