@@ -22,7 +22,6 @@ from gcp_mm.cli import (
     load_config,
     log_checkpoint_fit,
 )
-from gcp_mm.cli.preflight import check_config_entries
 
 
 def parse_args(argv=None):
@@ -70,7 +69,6 @@ def main(argv=None):
     except CheckpointError as err:
         raise UsageError(str(err)) from err
     cfg.load_from = args.checkpoint
-    check_config_entries(cfg, ['test_dataloader'])
     if args.partial:
         log_checkpoint_fit(cfg, args.checkpoint)
     runner = build_runner(cfg, ['test_dataloader'],

@@ -21,7 +21,6 @@ from gcp_mm.cli import (
     resume_command,
     train,
 )
-from gcp_mm.cli.preflight import check_config_entries
 from gcp_mm.engine import TrainingInterrupted
 
 
@@ -73,7 +72,6 @@ def main(argv=None):
     loaders = ['train_dataloader']
     if cfg.get('val_cfg') is not None:  # mmpretrain's dict() validates too
         loaders.append('val_dataloader')
-    check_config_entries(cfg, loaders)
     try:
         train(cfg, loaders)
     except TrainingInterrupted as stop:

@@ -11,6 +11,7 @@ from .errors import UsageError, one_line
 from .preflight import (
     check_checkpoint_fits,
     check_class_folders,
+    check_config_entries,
     check_data_paths,
     check_gcp_model_config,
     check_pretrained_backbone,
@@ -91,7 +92,8 @@ def build_runner(cfg: Config,
                  data_loaders: Sequence[str],
                  checkpoint: Optional[str] = None):
     """mmengine's Runner, after the checks that turn late failures into
-    one clear ``UsageError`` (data paths of ``data_loaders`` and their
+    one clear ``UsageError`` (the whole config's entries,
+    :func:`check_config_entries`; data paths of ``data_loaders`` and their
     evaluators, class folders, the pretrained backbone and neck when
     training, that ``checkpoint`` fits the model exactly when one is
     given, the GCP model config), safe image loading for evaluation (a
@@ -99,6 +101,7 @@ def build_runner(cfg: Config,
     CPU distributed runs, :func:`start_cpu_process_group`."""
     from mmengine.runner import Runner
     training = 'train_dataloader' in data_loaders
+    check_config_entries(cfg, data_loaders)
     check_data_paths(cfg, data_loaders)
     check_class_folders(cfg, data_loaders)
     # only training initialises the model from its Pretrained checkpoints

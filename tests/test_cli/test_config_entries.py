@@ -61,7 +61,7 @@ def test_a_misspelt_type_anywhere(key, value, path, close):
 
 def test_a_dicts_own_scope_is_used():
     cfg = load_config(config('imagenet', 'resnet50_gcp_lrnorm.py'))
-    cfg.custom_hooks.append(dict(type='CheckInvalidLossHook', _scope_='mmdet'))
+    cfg.custom_hooks = [dict(type='CheckInvalidLossHook', _scope_='mmdet')]
     check_config_types(cfg)  # mmdet's, not mmpretrain's
     cfg.custom_hooks[-1]['_scope_'] = 'mmpretrain'
     with pytest.raises(UsageError, match=r"'CheckInvalidLossHook' is not "
