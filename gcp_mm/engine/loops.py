@@ -72,7 +72,6 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
             _stop(self.dataloader._iterator)
             self.dataloader._iterator = None
 
-
     def run_epoch(self) -> None:
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
