@@ -3,7 +3,7 @@
 PYTHON := .venv/bin/python
 
 .PHONY: install demo test lint benchmark benchmark-model \
-	benchmark-normalisations gpu-check
+	benchmark-normalisations gpu-check test-torch-floor
 
 install:
 	bash tools/install.sh
@@ -13,6 +13,11 @@ demo: install
 
 test: install
 	$(PYTHON) -m pytest tests
+
+# the plugin core's tests on the oldest torch setup.py declares, in a second
+# environment cached in ~/.cache/gcp-mm/envs (docs/installation.md)
+test-torch-floor:
+	bash tools/torch_floor.sh
 
 lint: install
 	$(PYTHON) -m ruff check gcp_mm tools tests benchmarks configs

@@ -57,16 +57,20 @@ class BuildWithModelZoo(build_py):
 
 
 # Lower bounds: the stack tools/install.sh installs and CI tests
-# (requirements.txt); older releases are untested. onedl-mmcv must have its
-# compiled ops (mmcv._ext); pip would build it from source without them, so
-# install it first (docs/installation.md).
+# (requirements.txt), except torch and torchvision: their floor is the
+# oldest release the plugin core's tests pass on, which CI tests in a
+# second environment (tools/torch_floor.sh reads it from here; torch 2.2
+# fails in onedl-mmengine 0.10.12). Older releases of the others are
+# untested. onedl-mmcv must have its compiled ops (mmcv._ext); pip would
+# build it from source without them, so install it first
+# (docs/installation.md).
 INSTALL_REQUIRES = [
     'onedl-mmengine>=0.10.12,<1',
     'onedl-mmcv>=2.3.6,<2.4',
     'onedl-mmdetection>=3.5.1,<4',
     'onedl-mmpretrain>=1.3.6,<2',
-    'torch>=2.14.1',
-    'torchvision>=0.29.1',
+    'torch>=2.3.0',
+    'torchvision>=0.18.0',
     'pycocotools>=2.0.11',
     'numpy',
     'pillow',
