@@ -439,19 +439,22 @@ def mismatch_answer(cfg: Config, err: StateDictMismatch,
     return UsageError(line)
 
 
-def check_checkpoint_fits(cfg: Config, checkpoint: str) -> None:
+def check_checkpoint_fits(
+        cfg: Config, checkpoint: str,
+        fix: str = "pass the checkpoint of this config's model (or "
+        '--partial)',
+        prefix: str = '') -> None:
     """Every key and shape of ``checkpoint`` fits the config's model, as
-    ``tools/test.py`` needs: a partial load evaluates a half-random
-    network and prints a meaningless accuracy."""
+    ``tools/test.py`` needs (a partial load evaluates a half-random
+    network and prints a meaningless accuracy); otherwise one
+    ``UsageError`` that starts with ``prefix`` and gives ``fix``."""
     try:
         check_loadable(_build_model(cfg).state_dict(), checkpoint,
                        f'the model of {osp.basename(cfg.filename)}')
     except StateDictMismatch as err:
-        raise mismatch_answer(
-            cfg, err, 'pass the checkpoint of this config\'s model (or '
-            '--partial)') from err
+        raise mismatch_answer(cfg, err, prefix + fix) from err
     except CheckpointError as err:
-        raise UsageError(str(err)) from err
+        raise UsageError(f'{prefix}{err}') from err
 
 
 def check_config_entries(cfg: Config, loaders: Sequence[str]) -> None:
@@ -555,12 +558,7 @@ def check_resume_fits(cfg: Config, checkpoint: str) -> None:
     """A checkpoint to resume from has every key and shape of the config's
     model (the fit check of ``tools/test.py``): resuming a run of another
     architecture or class count would fail late, inside the optimizer."""
-    try:
-        check_loadable(_build_model(cfg).state_dict(), checkpoint,
-                       f'the model of {osp.basename(cfg.filename)}')
-    except StateDictMismatch as err:
-        raise mismatch_answer(
-            cfg, err, '--resume: resume with the config this checkpoint was '
-            'trained with, or start afresh in a new --work-dir') from err
-    except CheckpointError as err:
-        raise UsageError(f'--resume: {err}') from err
+    check_checkpoint_fits(
+        cfg, checkpoint, prefix='--resume: ',
+        fix='resume with the config this checkpoint was trained with, or '
+        'start afresh in a new --work-dir')
