@@ -16,6 +16,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 
+# per rank (2 ranks, batch 2, 2 classes): long enough that the ranks stop
+# inside the first epoch however late the test sees the log line of
+# iteration 2 on a fast machine (6 iterations were too few for that)
+ITERS_PER_EPOCH = 24
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -39,7 +45,7 @@ def rank_pids(launcher_pid):
 def test_sigterm_to_one_rank_stops_both_after_the_same_iteration(tmp_path):
     cfg = small_training_config(str(tmp_path / 'data'),
                                 str(tmp_path / 'work'), epochs=3,
-                                images_per_class=12)
+                                images_per_class=ITERS_PER_EPOCH * 2)
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg_file = str(tmp_path / 'ddp.py')
     cfg.dump(cfg_file)
@@ -63,7 +69,7 @@ def test_sigterm_to_one_rank_stops_both_after_the_same_iteration(tmp_path):
     assert len(stopped) == 2, stderr[-3000:]  # both ranks, one iteration
     assert stopped[0] == stopped[1]
     path, done = stopped[0][0], int(stopped[0][1])
-    assert 2 <= done < 6  # inside epoch 1 (6 iterations per rank)
+    assert 2 <= done < ITERS_PER_EPOCH  # inside epoch 1
     assert sorted(glob.glob(str(tmp_path / 'work' / '*.pth'))) == [path]
     assert load_checkpoint_file(path)['meta']['iter'] == done
     with open(tmp_path / 'work' / 'last_checkpoint') as f:
