@@ -42,7 +42,12 @@ FLOOR_TESTS=(
 # does not build (mmdet's registry and detection backbone, Mask R-CNN), and
 # a DDP test that compares the child's whole stdout, where the floor torch's
 # gloo and mmdet without ops print lines of their own (the steps pass).
+# And torch.compile: tracing without graph breaks is a property of the
+# pinned torch's dynamo (torch 2.3's breaks the graph inside the autograd
+# Functions and their context managers); eager results are tested.
 FLOOR_DESELECT=(
+    'tests/test_ops/test_normalization.py::test_traces_as_one_graph'
+    'tests/test_ops/test_normalization.py::test_compiled_forward_and_backward_equal_eager'
     'tests/test_models/test_necks/test_gcp.py::test_builds_from_both_registries[mmdet]'
     'tests/test_models/test_backbones/test_gcp_resnet.py::test_loads_released_weights_and_matches_torchvision'
     tests/test_engine/test_optim_wrappers.py::test_cpu_amp_trains_gcpm_mask_rcnn_with_finite_losses

@@ -74,12 +74,22 @@ def _full_float32_matmul() -> Iterator[None]:
 def matrix_function_context(device: torch.device) -> Iterator[None]:
     """Autocast off and full float32 matmuls, the module's conventions.
     Devices without autocast (``meta``) only get the precision pinned."""
-    if torch.amp.is_autocast_available(device.type):
-        no_autocast = torch.autocast(device_type=device.type, enabled=False)
-    else:
-        no_autocast = contextlib.nullcontext()
-    with no_autocast, _full_float32_matmul():
+    with _autocast_off(device.type), _full_float32_matmul():
         yield
+
+
+def _autocast_off(device_type: str):
+    """``torch.autocast(device_type, enabled=False)``, or nothing for a
+    device without autocast."""
+    available = getattr(torch.amp, 'is_autocast_available', None)
+    if available is not None:
+        if not available(device_type):
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=device_type, enabled=False)
+    try:  # torch < 2.4 has no is_autocast_available, and refuses instead
+        return torch.autocast(device_type=device_type, enabled=False)
+    except RuntimeError:
+        return contextlib.nullcontext()
 
 
 class _CovariancePool(torch.autograd.Function):
