@@ -74,3 +74,29 @@ def test_sigterm_to_one_rank_stops_both_after_the_same_iteration(tmp_path):
     assert load_checkpoint_file(path)['meta']['iter'] == done
     with open(tmp_path / 'work' / 'last_checkpoint') as f:
         assert f.read() == path
+
+
+SECOND_INTERRUPT = '''
+import os, signal, sys, time, types
+from gcp_mm.engine.hooks.preemption_hook import PreemptionHook
+hook = PreemptionHook()
+hook.before_train(types.SimpleNamespace(work_dir=sys.argv[1]))
+os.kill(os.getpid(), signal.SIGINT)  # the first: the run goes on
+print('still running', flush=True)
+os.kill(os.getpid(), signal.SIGINT)  # the second: out at once
+time.sleep(30)
+print('not stopped', flush=True)
+'''
+
+
+def test_a_second_ctrl_c_exits_at_once_without_saving(tmp_path):
+    done = subprocess.run(
+        [sys.executable, '-c', SECOND_INTERRUPT, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 130, done.stderr[-2000:]
+    assert done.stdout == 'still running\n'
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith('SIGINT: finishing this iteration')
+    assert lines[-1] == ('second interrupt: stopped without saving; the '
+                         'last checkpoint is none')
+    assert os.listdir(tmp_path) == []
