@@ -15,6 +15,7 @@ import os.path as osp
 import sys
 
 from gcp_mm.cli import add_debug_argument, exit_on_usage_error
+from gcp_mm.cli.deploy import add_comparison_arguments, comparison_photo
 from gcp_mm.cli.errors import UsageError
 
 #: Relative tolerance on the class scores (docs/deploy.md: measured
@@ -31,10 +32,7 @@ def parse_args(argv=None):
                         'config (tools/convert_checkpoint.py for released '
                         '.pth.tar files)')
     parser.add_argument('out', help='the .onnx file to write')
-    parser.add_argument('--image', help='photo to compare on (default: '
-                        "matplotlib's grace_hopper.jpg)")
-    parser.add_argument('--repeats', type=int, default=10,
-                        help='timed runs per runtime (default: 10)')
+    add_comparison_arguments(parser)
     add_debug_argument(parser)
     return parser.parse_args(argv)
 
@@ -43,8 +41,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from gcp_mm.deploy import export_and_check
-    from gcp_mm.testing import real_photo
-    image = args.image or real_photo()
+    image = comparison_photo(args)
     for what, path in (('checkpoint', args.checkpoint), ('image', image)):
         if not osp.isfile(path):
             raise UsageError(f'{what} not found: {path}')

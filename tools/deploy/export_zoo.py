@@ -16,6 +16,7 @@ import os.path as osp
 import torch
 
 from gcp_mm.cli import add_debug_argument, exit_on_usage_error
+from gcp_mm.cli.deploy import add_comparison_arguments, comparison_photo
 from gcp_mm.errors import InputError
 
 
@@ -26,10 +27,7 @@ def parse_args(argv=None):
     parser.add_argument('configs', nargs='+', help='classifier config files')
     parser.add_argument('--out-dir', required=True,
                         help='where the .onnx files go')
-    parser.add_argument('--image', help='photo to compare on (default: '
-                        "matplotlib's grace_hopper.jpg)")
-    parser.add_argument('--repeats', type=int, default=10,
-                        help='timed runs per runtime (default: 10)')
+    add_comparison_arguments(parser)
     add_debug_argument(parser)
     return parser.parse_args(argv)
 
@@ -38,8 +36,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from gcp_mm.deploy import export_and_check
-    from gcp_mm.testing import real_photo
-    image = args.image or real_photo()
+    image = comparison_photo(args)
     os.makedirs(args.out_dir, exist_ok=True)
     print(f'CPU, {torch.get_num_threads()} threads, torch '
           f'{torch.__version__}, batch 1, {osp.basename(image)}\n')
