@@ -1,16 +1,23 @@
 """gcp-mm's models in mmpretrain's model hub.
 
-``import gcp_mm`` calls :func:`register_models`, which registers gcp-mm's
-model index (``model-index.yml``, importing
-``configs/imagenet/metafile.yml`` and ``configs/finegrained/metafile.yml``)
-through mmpretrain's public ``ModelHub.register_model_index``. The index
-and the configs are found by :func:`gcp_mm.resources.config_root`: inside
-the installed package (``gcp_mm/.mim``, as OpenMMLab packages ship theirs)
-or in the source checkout. After that mmpretrain's own APIs know the
-models: ``mmpretrain.list_models('*gcp*')``,
-``get_model(name, pretrained=PATH)`` and
-``ImageClassificationInferencer(name, pretrained=PATH)``. Configs are read
-only when a model is asked for (mmpretrain's ``ModelHub.get``).
+``import gcp_mm`` calls :func:`register_models`, which registers the image
+classification models of gcp-mm's model index (``model-index.yml``,
+importing ``configs/imagenet/metafile.yml``,
+``configs/finegrained/metafile.yml`` and
+``configs/detection_metafile.yml``) in mmpretrain's ``ModelHub``. The
+detection entries stay out: mmpretrain cannot build them (mmdet's tools
+read them from the index). The index and the configs are found by
+:func:`gcp_mm.resources.config_root`: inside the installed package
+(``gcp_mm/.mim``, as OpenMMLab packages ship theirs) or in the source
+checkout. After that mmpretrain's own APIs know the models:
+``mmpretrain.list_models('*gcp*')``, ``get_model(name, pretrained=PATH)``
+and ``ImageClassificationInferencer(name, pretrained=PATH)``. Configs are
+read only when a model is asked for (mmpretrain's ``ModelHub.get``).
+
+A model's name is its config's file name (``resnet50_gcp_lrnorm``), as in
+mmpretrain. The names of gcp-mm 0.1 (``resnet50-gcp_8xb32-lrnorm_in1k``,
+each entry's ``Deprecated Alias``) are still found, for one release, with a
+``FutureWarning`` that names the new name; they are not listed.
 
 No weights are downloaded: pass a checkpoint as ``pretrained``, converted
 with ``tools/convert_checkpoint.py`` if it is one of the paper's released
@@ -21,12 +28,60 @@ import warnings
 
 from ..resources import config_root
 
+TASK = 'Image Classification'  # the entries mmpretrain's hub can build
+ALIAS_FIELD = 'Deprecated Alias'
+
 _registered = False
 _warned = False
 
 
+def renamed_message(old: str, new: str) -> str:
+    return (f"gcp-mm model name '{old}' is deprecated and will be removed "
+            f"in the next release; use '{new}' (its config's name)")
+
+
+class ModelsWithAliases(dict):
+    """mmpretrain's table of models by lower-case name
+    (``ModelHub._models_dict``) that also finds a model by its deprecated
+    alias: the lookup (``ModelHub.get``, ``ModelHub.has``) warns and
+    answers for the new name. Iterating it, as ``list_models`` does, gives
+    current names only."""
+
+    def __init__(self, models: dict, aliases: dict):
+        super().__init__(models)
+        self.aliases = aliases  # lower-case old name -> new name
+
+    def current_name(self, name):
+        new = self.aliases.get(name) if isinstance(name, str) else None
+        if new is None or dict.__contains__(self, name):
+            return name
+        warnings.warn(renamed_message(name, new), FutureWarning,
+                      stacklevel=4)
+        return new.lower()
+
+    def get(self, name, default=None):
+        return super().get(self.current_name(name), default)
+
+    def __contains__(self, name):
+        return super().__contains__(self.current_name(name))
+
+
+def index_models(index_path: str) -> list:
+    """Every model of the index at ``index_path``, as modelindex reads it
+    (each with its collection's fields)."""
+    from modelindex.load_model_index import load
+    index = load(index_path)
+    index.build_models_with_collections()
+    return list(index.models)
+
+
+def is_classifier(metainfo) -> bool:
+    return any(result.task == TASK for result in metainfo.results or [])
+
+
 def register_models() -> bool:
-    """Register gcp-mm's model index in mmpretrain's ``ModelHub``, once.
+    """Register gcp-mm's image classification models (and their deprecated
+    aliases) in mmpretrain's ``ModelHub``, once.
 
     Returns whether the models are registered. When the index is missing
     (an install whose wheel was built without it) it warns, once, naming
@@ -48,6 +103,20 @@ def register_models() -> bool:
                 'gcp_mm/.mim) or use a source checkout.', stacklevel=2)
         return False
     from mmpretrain.apis import ModelHub
-    ModelHub.register_model_index(index, config_prefix=root)
+    models = ModelHub._models_dict
+    if not isinstance(models, ModelsWithAliases):
+        models = ModelsWithAliases(models, {})
+    for metainfo in filter(is_classifier, index_models(index)):
+        # as ModelHub.register_model_index does, for these entries only
+        name = metainfo.name.lower()
+        if dict.__contains__(models, name):
+            raise ValueError(f'gcp-mm model name {metainfo.name} is already '
+                             f'in mmpretrain\'s ModelHub ({index})')
+        metainfo.config = osp.join(root, metainfo.config)
+        models[name] = metainfo
+        alias = metainfo.data.get(ALIAS_FIELD)
+        if alias:
+            models.aliases[alias.lower()] = metainfo.name
+    ModelHub._models_dict = models
     _registered = True
     return True
