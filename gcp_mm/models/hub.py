@@ -23,8 +23,10 @@ No weights are downloaded: pass a checkpoint as ``pretrained``, converted
 with ``tools/convert_checkpoint.py`` if it is one of the paper's released
 ``.pth.tar`` files (mmengine's loader does not map their names).
 """
+import difflib
 import os.path as osp
 import warnings
+from typing import Optional
 
 from ..resources import config_root
 
@@ -64,6 +66,17 @@ class ModelsWithAliases(dict):
 
     def __contains__(self, name):
         return super().__contains__(self.current_name(name))
+
+
+def closest_model_name(name: str) -> Optional[str]:
+    """The model name of mmpretrain's hub closest to the unknown ``name``,
+    or None. A name closest to a deprecated alias gives the alias's new
+    name, so a misspelt old name leads to the current one."""
+    from mmpretrain.apis import ModelHub, list_models
+    aliases = getattr(ModelHub._models_dict, 'aliases', {})
+    close = difflib.get_close_matches(name.lower(),
+                                      list_models() + list(aliases), n=1)
+    return aliases.get(close[0], close[0]) if close else None
 
 
 def index_models(index_path: str) -> list:

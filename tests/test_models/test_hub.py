@@ -234,6 +234,15 @@ def test_old_names_find_the_renamed_models_with_a_warning():
         assert metainfo.config.filename == os.path.join(ROOT, config)
 
 
+def test_a_misspelt_name_leads_to_the_current_name():
+    from gcp_mm.models.hub import closest_model_name
+    assert closest_model_name('resnet50_gcp_lrnrm') == 'resnet50_gcp_lrnorm'
+    # closest to a 0.1 name: its new name, not the deprecated one
+    assert closest_model_name('resnet101-gcp_aircraft448px') == \
+        'resnet101_gcp_aircraft'
+    assert closest_model_name('zzzz') is None
+
+
 def test_get_model_by_old_name_builds_the_same_model():
     with pytest.warns(FutureWarning, match="use 'resnet18_gap_lrnorm'"):
         old = get_model('resnet18-gap_8xb32-lrnorm_in1k')
