@@ -28,6 +28,8 @@ import os.path as osp
 import warnings
 from typing import Optional
 
+import yaml
+
 from ..resources import config_root
 
 TASK = 'Image Classification'  # the entries mmpretrain's hub can build
@@ -79,17 +81,24 @@ def closest_model_name(name: str) -> Optional[str]:
     return aliases.get(close[0], close[0]) if close else None
 
 
-def index_models(index_path: str) -> list:
-    """Every model of the index at ``index_path``, as modelindex reads it
-    (each with its collection's fields)."""
-    from modelindex.load_model_index import load
-    index = load(index_path)
-    index.build_models_with_collections()
-    return list(index.models)
+def classification_metafiles(root: str) -> dict:
+    """metafile path -> its entries (as read from YAML), for each metafile
+    that ``model-index.yml`` under ``root`` imports whose models are all
+    image classification ones (mmpretrain's hub can build them)."""
+    with open(osp.join(root, 'model-index.yml')) as f:
+        imports = yaml.safe_load(f)['Import']
+    metafiles = {}
+    for path in imports:
+        with open(osp.join(root, path)) as f:
+            entries = yaml.safe_load(f)['Models']
+        if all(is_classifier(entry) for entry in entries):
+            metafiles[path] = entries
+    return metafiles
 
 
-def is_classifier(metainfo) -> bool:
-    return any(result.task == TASK for result in metainfo.results or [])
+def is_classifier(entry: dict) -> bool:
+    return any(result.get('Task') == TASK
+               for result in entry.get('Results') or [])
 
 
 def register_models() -> bool:
@@ -116,20 +125,13 @@ def register_models() -> bool:
                 'gcp_mm/.mim) or use a source checkout.', stacklevel=2)
         return False
     from mmpretrain.apis import ModelHub
-    models = ModelHub._models_dict
-    if not isinstance(models, ModelsWithAliases):
-        models = ModelsWithAliases(models, {})
-    for metainfo in filter(is_classifier, index_models(index)):
-        # as ModelHub.register_model_index does, for these entries only
-        name = metainfo.name.lower()
-        if dict.__contains__(models, name):
-            raise ValueError(f'gcp-mm model name {metainfo.name} is already '
-                             f'in mmpretrain\'s ModelHub ({index})')
-        metainfo.config = osp.join(root, metainfo.config)
-        models[name] = metainfo
-        alias = metainfo.data.get(ALIAS_FIELD)
-        if alias:
-            models.aliases[alias.lower()] = metainfo.name
-    ModelHub._models_dict = models
+    if not isinstance(ModelHub._models_dict, ModelsWithAliases):
+        ModelHub._models_dict = ModelsWithAliases(ModelHub._models_dict, {})
+    for path, entries in classification_metafiles(root).items():
+        ModelHub.register_model_index(osp.join(root, path),
+                                      config_prefix=root)
+        ModelHub._models_dict.aliases.update(
+            (entry[ALIAS_FIELD].lower(), entry['Name'])
+            for entry in entries if ALIAS_FIELD in entry)
     _registered = True
     return True
