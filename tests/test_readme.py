@@ -14,16 +14,20 @@ PAGES = [os.path.join(ROOT, 'README.md')] + sorted(
 LINK = re.compile(r'!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)')
 
 
+def without_code_blocks(text):
+    return re.sub(r'^```.*?^```', '', text, flags=re.S | re.M)
+
+
 def prose(text):
     """The text without fenced code blocks and inline code."""
-    text = re.sub(r'^```.*?^```', '', text, flags=re.S | re.M)
-    return re.sub(r'`[^`\n]*`', '', text)
+    return re.sub(r'`[^`\n]*`', '', without_code_blocks(text))
 
 
 def anchors(path):
-    """GitHub's anchors of a Markdown file's headings."""
+    """GitHub's anchors of a Markdown file's headings (inline code
+    included, its backquotes dropped)."""
     found = set()
-    for line in prose(open(path).read()).splitlines():
+    for line in without_code_blocks(open(path).read()).splitlines():
         heading = re.match(r'#{1,6}\s+(.*)', line)
         if heading:
             slug = re.sub(r'[^\w\- ]', '', heading.group(1).strip().lower())
