@@ -5,8 +5,9 @@ classification models of gcp-mm's model index (``model-index.yml``,
 importing ``configs/imagenet/metafile.yml``,
 ``configs/finegrained/metafile.yml`` and
 ``configs/detection_metafile.yml``) in mmpretrain's ``ModelHub``. The
-detection entries stay out: mmpretrain cannot build them (mmdet's tools
-read them from the index). The index and the configs are found by
+detection entries stay out: mmpretrain cannot build them (they are in
+the index as mmdet's metafiles are in mmdet's, for ``mim`` and readers).
+The index and the configs are found by
 :func:`gcp_mm.resources.config_root`: inside the installed package
 (``gcp_mm/.mim``, as OpenMMLab packages ship theirs) or in the source
 checkout. After that mmpretrain's own APIs know the models:
