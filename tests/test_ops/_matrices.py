@@ -30,3 +30,17 @@ def eigh_sqrt(mat):
 def relative_error(approx, exact):
     diff = torch.linalg.matrix_norm(approx.double() - exact)
     return (diff / torch.linalg.matrix_norm(exact)).max().item()
+
+
+def gradcheck_at(fn, *inputs):
+    """The op tests' one gradcheck: ``torch.autograd.gradcheck`` of ``fn``
+    at float64 copies of ``inputs`` that require grad."""
+    inputs = tuple(t.detach().to(f64).requires_grad_() for t in inputs)
+    return torch.autograd.gradcheck(fn, inputs)
+
+
+def gradcheck_at_spectrum(fn, eigvals, batch=2):
+    """``gradcheck_at`` a (B, C, C) matrix function ``fn`` on
+    Q diag(eigvals) Q^T, Q random orthogonal."""
+    spd, _ = spd_with_spectrum(eigvals, batch)
+    return gradcheck_at(fn, spd)
