@@ -10,7 +10,11 @@ from gcp_mm.ops import covariance_matrix, triu_vector
 from gcp_mm.ops.sqrtm_newton_schulz import check_num_iters
 from gcp_mm.ops.sqrtm_pade import check_lyapunov_iters
 
-from .inputs import check_token_arguments, covariance_positions, pool_each
+from .positions import (
+    check_token_arguments,
+    covariance_positions,
+    pool_each,
+)
 from .reduction import REFERENCE_INIT_CFG, build_reduction
 
 

@@ -8,11 +8,7 @@ from mmengine.registry import MODELS
 
 from gcp_mm.ops import covariance_matrix, normalization_function, triu_vector
 
-from .inputs import (
-    check_token_arguments,
-    covariance_positions,
-    pool_each,
-)
+from .positions import check_token_arguments, covariance_positions, pool_each
 from .reduction import REFERENCE_INIT_CFG, build_reduction
 from .slow_eig import slow_eig_warning
 
