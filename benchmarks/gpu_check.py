@@ -41,7 +41,7 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from gcp_mm.ops import NORMALIZATIONS, covariance_pooling, isqrt_cov  # noqa
+from gcp_mm.ops import NORMALIZATIONS, isqrt_cov, normalized_covariance_triu  # noqa
 
 SECTIONS = ('accuracy', 'training', 'step_share', 'benchmarks', 'tests')
 METHODS = ('isqrt_cov', ) + NORMALIZATIONS
@@ -68,7 +68,7 @@ def _sync(device: torch.device) -> None:
 def pooled(method: str, x: torch.Tensor) -> torch.Tensor:
     if method == 'isqrt_cov':
         return isqrt_cov(x)
-    return covariance_pooling(x, method)
+    return normalized_covariance_triu(x, method)
 
 
 def relu_features(batch: int, channels: int, side: int) -> torch.Tensor:

@@ -31,9 +31,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 from benchmarks.memory import peak_rss_growth  # noqa: E402
 from gcp_mm.ops import (  # noqa: E402
     NORMALIZATIONS,
-    covariance_pool,
-    covariance_pooling,
+    covariance_matrix,
     normalize_covariance,
+    normalized_covariance_triu,
 )
 
 
@@ -46,7 +46,7 @@ def _make_input(batch, channels, side, device):
 def _step(method, x, grad, autocast_dtype=None):
     with torch.autocast(x.device.type, dtype=autocast_dtype,
                         enabled=autocast_dtype is not None):
-        out = covariance_pooling(x, method)
+        out = normalized_covariance_triu(x, method)
     out.backward(grad)
 
 
@@ -78,7 +78,7 @@ def sqrt_errors(batch, channels, side, device):
     """(mean, max) relative Frobenius error of each method's root against
     float64 eigh of the same (float32) covariance."""
     with torch.no_grad():
-        cov = covariance_pool(_make_input(batch, channels, side, device))
+        cov = covariance_matrix(_make_input(batch, channels, side, device))
         eig, vec = torch.linalg.eigh(cov.double())
         exact = (vec * eig.clamp(min=0).sqrt().unsqueeze(1)) @ vec.mT
         errors = {}

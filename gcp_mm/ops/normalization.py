@@ -1,24 +1,23 @@
-"""One entry point for every normalisation of the covariance.
+"""The normalisation switch: one name chooses the matrix function applied
+to the covariance.
 
-``normalize_covariance(cov, method)`` picks the matrix function by name,
-``covariance_pooling(x, method)`` is covariance -> normalisation -> upper
-triangle. The formulas and sources: docs/normalisations.md.
+``normalization_function(method, ...)`` checks its arguments and returns
+the chosen function as a callable, once (a neck calls it when it is
+built); ``normalize_covariance(cov, method)`` is the one-off call. The
+formulas and sources: docs/normalisations.md.
 """
+from typing import Callable
+
 from torch import Tensor
 
-from .isqrt_cov import (
-    _matrix_dtype,
-    check_num_iters,
-    covariance_pool,
-    sqrtm_newton_schulz,
-    triu_vector,
-)
-from .sqrtm_eig import sqrtm_eig
-from .sqrtm_pade import check_lyapunov_iters, sqrtm_pade
+from .matrix_function import MatrixFunction
+from .sqrtm_eig import eig_root
+from .sqrtm_newton_schulz import check_num_iters, newton_schulz_root
+from .sqrtm_pade import check_lyapunov_iters, pade_root
 
 __all__ = [
-    'NORMALIZATIONS', 'check_normalization', 'normalize_covariance',
-    'covariance_pooling'
+    'NORMALIZATIONS', 'check_normalization', 'normalization_function',
+    'normalize_covariance'
 ]
 
 #: 'newton_schulz': iSQRT-COV; 'eig': MPN-COV, the exact root; 'pade':
@@ -34,6 +33,36 @@ def check_normalization(method: str) -> None:
             + ', '.join(repr(name) for name in NORMALIZATIONS))
 
 
+def normalization_function(method: str = 'newton_schulz',
+                           num_iters: int = 5,
+                           lyapunov_iters: int = 8
+                           ) -> Callable[[Tensor], Tensor]:
+    """The normalisation ``method`` as a callable (B, C, C) -> (B, C, C),
+    every argument checked here, once.
+
+    Args:
+        method (str): one of ``NORMALIZATIONS``.
+        num_iters (int): Newton-Schulz iterations (``'newton_schulz'``
+            only).
+        lyapunov_iters (int): steps of the backward's Lyapunov iteration
+            (``'pade'`` only).
+
+    Returns:
+        callable: float32 output for half / bfloat16 input, as every
+        matrix function here (``gcp_mm.ops.matrix_function``).
+    """
+    check_normalization(method)
+    check_num_iters(num_iters)
+    check_lyapunov_iters(lyapunov_iters)
+    if method == 'newton_schulz':
+        return newton_schulz_root(num_iters)
+    if method == 'eig':
+        return eig_root()
+    if method == 'pade':
+        return pade_root(lyapunov_iters)
+    return MatrixFunction('normalize_covariance')  # 'none': the identity
+
+
 def normalize_covariance(cov: Tensor,
                          method: str = 'newton_schulz',
                          num_iters: int = 5,
@@ -42,44 +71,9 @@ def normalize_covariance(cov: Tensor,
 
     Args:
         cov (Tensor): (B, C, C) symmetric positive semi-definite matrices.
-        method (str): one of ``NORMALIZATIONS``.
-        num_iters (int): Newton-Schulz iterations (``'newton_schulz'``
-            only).
-        lyapunov_iters (int): steps of the backward's Lyapunov iteration
-            (``'pade'`` only).
+        method, num_iters, lyapunov_iters: see ``normalization_function``.
 
     Returns:
         Tensor: (B, C, C), float32 for half / bfloat16 input.
     """
-    check_normalization(method)
-    if method == 'newton_schulz':
-        return sqrtm_newton_schulz(cov, num_iters)
-    if method == 'eig':
-        return sqrtm_eig(cov)
-    if method == 'pade':
-        return sqrtm_pade(cov, lyapunov_iters)
-    if cov.dim() != 3 or cov.shape[1] != cov.shape[2]:
-        raise ValueError('normalize_covariance expects square matrices of '
-                         f'shape (B, C, C), got {tuple(cov.shape)}')
-    return _matrix_dtype(cov)
-
-
-def covariance_pooling(x: Tensor,
-                       method: str = 'newton_schulz',
-                       num_iters: int = 5,
-                       lyapunov_iters: int = 8) -> Tensor:
-    """Covariance of the positions, ``method``, upper triangle.
-
-    Args:
-        x (Tensor): features of shape (B, C, H, W).
-        method, num_iters, lyapunov_iters: see ``normalize_covariance``.
-
-    Returns:
-        Tensor: (B, C * (C + 1) / 2), float32 for half / bfloat16 input.
-    """
-    check_normalization(method)
-    check_num_iters(num_iters)
-    check_lyapunov_iters(lyapunov_iters)
-    return triu_vector(
-        normalize_covariance(covariance_pool(x), method, num_iters,
-                             lyapunov_iters))
+    return normalization_function(method, num_iters, lyapunov_iters)(cov)

@@ -1,9 +1,9 @@
 """MPN-COV: the exact matrix square root by eigendecomposition.
 
 Li et al. (ICCV 2017); the formulas are in docs/normalisations.md. The
-numerical conventions are those of ``gcp_mm.ops.isqrt_cov`` (float32/64
-only, autocast disabled inside, zero matrices give zero output and zero
-gradient, non-finite samples stay non-finite and alone).
+numerical conventions are those of ``gcp_mm.ops.matrix_function``
+(float32/64 only, autocast disabled inside, zero matrices give zero output
+and zero gradient, non-finite samples stay non-finite and alone).
 
 Where ``torch.linalg.eigh`` does not converge on a float32 batch (it
 raises for the whole batch, on CUDA and on the CPU alike), the batch is
@@ -17,9 +17,14 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from .isqrt_cov import apply_matrix_function, matrix_function_context
+from .matrix_function import (
+    MatrixFunction,
+    mark_samples,
+    matrix_function_context,
+    split_samples,
+)
 
-__all__ = ['EigenDecompositionError', 'sqrtm_eig']
+__all__ = ['EigenDecompositionError', 'sqrtm_eig', 'eig_root']
 
 
 class EigenDecompositionError(RuntimeError):
@@ -48,28 +53,6 @@ def _eigh(sym: Tensor) -> Tuple[Tensor, Tensor]:
         "normalization='newton_schulz' needs no eigendecomposition")
 
 
-def _split_samples(sym: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-    """The samples a matrix function cannot take as they are.
-
-    Returns ``(safe, zero, bad)``: ``sym`` with those samples replaced by
-    the identity, the mask of zero-trace samples (sqrtm(0) = 0) and the
-    mask of samples holding NaN or Inf (LAPACK must not see them: a NaN in
-    one sample may fail the whole batched call).
-    """
-    bad = ~torch.isfinite(sym).flatten(1).all(dim=1)
-    trace = sym.diagonal(dim1=1, dim2=2).sum(dim=1)
-    zero = (trace.abs() <= torch.finfo(sym.dtype).tiny) & ~bad
-    mask = (zero | bad).view(-1, 1, 1)
-    eye = torch.eye(sym.shape[-1], dtype=sym.dtype, device=sym.device)
-    return torch.where(mask, eye, sym), zero, bad
-
-
-def _mark_samples(out: Tensor, zero: Tensor, bad: Tensor) -> Tensor:
-    """Zero for zero samples, NaN for non-finite ones (in place)."""
-    out.masked_fill_(zero.view(-1, 1, 1), 0.0)
-    return out.masked_fill_(bad.view(-1, 1, 1), float('nan'))
-
-
 class _SqrtmEig(torch.autograd.Function):
     """U diag(sqrt(max(l, floor))) U^T with the Loewner-form backward.
 
@@ -81,7 +64,7 @@ class _SqrtmEig(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cov: Tensor) -> Tensor:
         sym = (cov + cov.transpose(1, 2)).mul_(0.5)
-        safe, zero, bad = _split_samples(sym)
+        safe, zero, bad = split_samples(sym)
         eigvals, eigvecs = _eigh(safe)
         # The eigenvalues' own rounding error: below it a "zero" eigenvalue
         # is noise of either sign.
@@ -91,7 +74,7 @@ class _SqrtmEig(torch.autograd.Function):
         out = torch.bmm(eigvecs * roots.unsqueeze(1),
                         eigvecs.transpose(1, 2))
         ctx.save_for_backward(eigvecs, roots, zero, bad)
-        return _mark_samples(out, zero, bad)
+        return mark_samples(out, zero, bad)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor) -> Tensor:
@@ -103,7 +86,7 @@ class _SqrtmEig(torch.autograd.Function):
             inner.div_(roots.unsqueeze(2) + roots.unsqueeze(1))
             grad_cov = torch.bmm(torch.bmm(eigvecs, inner),
                                  eigvecs.transpose(1, 2))
-        return _mark_samples(grad_cov, zero, bad)
+        return mark_samples(grad_cov, zero, bad)
 
 
 def sqrtm_eig(cov: Tensor) -> Tensor:
@@ -117,6 +100,11 @@ def sqrtm_eig(cov: Tensor) -> Tensor:
         Tensor: (B, C, C), ``cov ** 0.5`` with eigenvalues below
         ``eps * max eigenvalue`` raised to that floor; float32 for
         half / bfloat16 input. Zero-trace samples give zeros (and zero
-        gradient); see the module docstring.
+        gradient); see ``gcp_mm.ops.matrix_function``.
     """
-    return apply_matrix_function('sqrtm_eig', _SqrtmEig, cov)
+    return eig_root()(cov)
+
+
+def eig_root() -> MatrixFunction:
+    """``sqrtm_eig`` as a callable (B, C, C) -> (B, C, C)."""
+    return MatrixFunction('sqrtm_eig', _SqrtmEig)

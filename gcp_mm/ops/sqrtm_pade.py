@@ -2,7 +2,7 @@
 
 Song, Sebe, Wang, "Fast Differentiable Matrix Square Root" (ICLR 2022);
 the formulas are in docs/normalisations.md. The numerical conventions are
-those of ``gcp_mm.ops.isqrt_cov`` (float32/64 only, autocast disabled
+those of ``gcp_mm.ops.matrix_function`` (float32/64 only, autocast disabled
 inside, zero matrices give zero output and zero gradient, non-finite
 samples stay non-finite and alone). A sample whose Cholesky factorisation
 fails is NaN too, without a host sync (docs/op.md).
@@ -13,10 +13,16 @@ from typing import List, Tuple
 import torch
 from torch import Tensor
 
-from .isqrt_cov import apply_matrix_function, matrix_function_context
-from .sqrtm_eig import _mark_samples, _split_samples
+from .matrix_function import (
+    MatrixFunction,
+    mark_samples,
+    matrix_function_context,
+    split_samples,
+)
 
-__all__ = ['sqrtm_pade', 'pade_coefficients', 'check_lyapunov_iters']
+__all__ = [
+    'sqrtm_pade', 'pade_root', 'pade_coefficients', 'check_lyapunov_iters'
+]
 
 PADE_DEGREE = 5
 
@@ -64,7 +70,7 @@ class _SqrtmPade(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cov: Tensor, lyapunov_iters: int) -> Tensor:
         sym = (cov + cov.transpose(1, 2)).mul_(0.5)
-        safe, zero, bad = _split_samples(sym)
+        safe, zero, bad = split_samples(sym)
         norm = torch.linalg.matrix_norm(safe)  # Frobenius
         bcast = (-1, 1, 1)
         a = safe / norm.view(bcast)
@@ -83,7 +89,7 @@ class _SqrtmPade(torch.autograd.Function):
         # than LU, and MKL's batched LU fails once torch's thread count has
         # been changed in the process ("Pivots given to lu_solve").
         # A failed factorisation (info != 0) needs a non-finite Q, which
-        # _split_samples already keeps out: such a sample is marked NaN
+        # split_samples already keeps out: such a sample is marked NaN
         # rather than branched on, since a branch would sync with the host
         # and break torch.compile / torch.export graphs.
         chol, info = torch.linalg.cholesky_ex(q_mat)
@@ -96,7 +102,7 @@ class _SqrtmPade(torch.autograd.Function):
         out = root_a * sqrt_norm.view(bcast)
         ctx.lyapunov_iters = lyapunov_iters
         ctx.save_for_backward(a, root_a, norm, sqrt_norm, zero, bad)
-        return _mark_samples(out, zero, bad)
+        return mark_samples(out, zero, bad)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
@@ -125,7 +131,7 @@ class _SqrtmPade(torch.autograd.Function):
                      - (grad_a * a).sum(dim=(1, 2)) / norm)
             grad_cov = grad_a.div_(norm.view(bcast)).add_(
                 a * coeff.view(bcast))
-        return _mark_samples(grad_cov, zero, bad), None
+        return mark_samples(grad_cov, zero, bad), None
 
 
 def sqrtm_pade(cov: Tensor, lyapunov_iters: int = 8) -> Tensor:
@@ -140,8 +146,13 @@ def sqrtm_pade(cov: Tensor, lyapunov_iters: int = 8) -> Tensor:
     Returns:
         Tensor: (B, C, C), approximately ``cov ** 0.5``; float32 for half /
         bfloat16 input. Zero-trace samples give zeros (and zero gradient);
-        see the module docstring.
+        see ``gcp_mm.ops.matrix_function``.
     """
+    return pade_root(lyapunov_iters)(cov)
+
+
+def pade_root(lyapunov_iters: int = 8) -> MatrixFunction:
+    """``sqrtm_pade`` with ``lyapunov_iters`` checked once and fixed: a
+    callable (B, C, C) -> (B, C, C)."""
     check_lyapunov_iters(lyapunov_iters)
-    return apply_matrix_function('sqrtm_pade', _SqrtmPade, cov,
-                                 lyapunov_iters)
+    return MatrixFunction('sqrtm_pade', _SqrtmPade, lyapunov_iters)

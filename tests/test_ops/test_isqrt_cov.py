@@ -1,28 +1,20 @@
-"""iSQRT-COV against independent math (docs/reference.md section 1)."""
+"""iSQRT-COV pooling (covariance, Newton-Schulz, upper triangle) against
+independent math (docs/reference.md section 1); its three steps have their
+own test files."""
 from unittest import mock
 
 import pytest
 import torch
 
 from gcp_mm.ops import (
-    covariance_pool,
+    covariance_matrix,
     isqrt_cov,
     sqrtm_newton_schulz,
     triu_vector,
 )
 from gcp_mm.testing import plain_isqrt_cov
 
-f64 = torch.float64
-
-
-def random_features(batch=3, channels=5, height=4, width=3, dtype=f64):
-    return torch.randn(batch, channels, height, width, dtype=dtype)
-
-
-def well_conditioned_spd(batch=3, dim=6, dtype=f64):
-    q, _ = torch.linalg.qr(torch.randn(batch, dim, dim, dtype=dtype))
-    eig = torch.linspace(0.5, 2.0, dim, dtype=dtype).expand(batch, dim)
-    return q @ torch.diag_embed(eig) @ q.mT, q, eig
+from ._matrices import f64, gradcheck_at, random_features
 
 
 def eigh_sqrt(mat):
@@ -33,27 +25,9 @@ def eigh_sqrt(mat):
 # ---------------------------------------------------------------- forward
 
 
-def test_covariance_matches_dense_i_hat_formula():
-    x = random_features()
-    batch, channels, height, width = x.shape
-    m = height * width
-    i_hat = (torch.eye(m, dtype=f64) - torch.ones(m, m, dtype=f64) / m) / m
-    feats = x.reshape(batch, channels, m)
-    expected = feats @ i_hat @ feats.mT
-    torch.testing.assert_close(covariance_pool(x), expected, rtol=0,
-                               atol=1e-13)
-
-
-def test_sqrtm_converges_to_eigendecomposition_root():
-    spd, q, eig = well_conditioned_spd()
-    expected = q @ torch.diag_embed(eig.sqrt()) @ q.mT
-    torch.testing.assert_close(
-        sqrtm_newton_schulz(spd, num_iters=25), expected, rtol=0, atol=1e-12)
-
-
 def test_isqrt_cov_converges_to_eigendecomposition_root():
     x = random_features(channels=4, height=6, width=6)
-    cov = covariance_pool(x)
+    cov = covariance_matrix(x)
     expected = eigh_sqrt(cov)
     rows, cols = torch.triu_indices(4, 4)
     torch.testing.assert_close(
@@ -61,69 +35,13 @@ def test_isqrt_cov_converges_to_eigendecomposition_root():
         atol=1e-10)
 
 
-@pytest.mark.parametrize('num_iters', [1, 2, 3, 5])
-def test_sqrtm_equals_newton_schulz_recursion(num_iters):
-    """Hand-written recursion of docs/reference.md section 1, explicit I."""
-    spd, _, _ = well_conditioned_spd()
-    trace = spd.diagonal(dim1=1, dim2=2).sum(1).view(-1, 1, 1)
-    a = spd / trace
-    eye = torch.eye(6, dtype=f64)
-    y, z = a, eye.expand_as(a)
-    for _ in range(num_iters - 1):
-        t = 0.5 * (3 * eye - z @ y)
-        y, z = y @ t, t @ z
-    expected = 0.5 * y @ (3 * eye - z @ y) * trace.sqrt()
-    torch.testing.assert_close(
-        sqrtm_newton_schulz(spd, num_iters), expected, rtol=0, atol=1e-13)
-
-
-def test_single_iteration_closed_form():
-    spd, _, _ = well_conditioned_spd()
-    trace = spd.diagonal(dim1=1, dim2=2).sum(1).view(-1, 1, 1)
-    a = spd / trace
-    expected = 0.5 * a @ (3 * torch.eye(6, dtype=f64) - a) * trace.sqrt()
-    torch.testing.assert_close(
-        sqrtm_newton_schulz(spd, 1), expected, rtol=0, atol=1e-14)
-
-
-def test_triu_vector_is_row_major_upper_triangle():
-    mat = torch.arange(2 * 4 * 4, dtype=f64).view(2, 4, 4)
-    expected = torch.stack([
-        torch.stack([m[i, j] for i in range(4) for j in range(i, 4)])
-        for m in mat
-    ])
-    assert torch.equal(triu_vector(mat), expected)
-
-
-@pytest.mark.parametrize('dim,size', [(256, 32896), (128, 8256),
-                                      (160, 12880)])
-def test_output_sizes_match_reference(dim, size):
-    assert triu_vector(torch.zeros(1, dim, dim)).shape == (1, size)
-
-
 # --------------------------------------------------------------- backward
-
-
-@pytest.mark.parametrize('num_iters', [1, 2, 3, 5])
-def test_sqrtm_gradcheck(num_iters):
-    spd, _, _ = well_conditioned_spd(batch=2, dim=4)
-    assert torch.autograd.gradcheck(
-        lambda c: sqrtm_newton_schulz(c, num_iters),
-        (spd.requires_grad_(), ))
-
-
-def test_covariance_and_triu_gradcheck():
-    x = random_features(batch=2, channels=3).requires_grad_()
-    assert torch.autograd.gradcheck(covariance_pool, (x, ))
-    mat = torch.randn(2, 4, 4, dtype=f64, requires_grad=True)
-    assert torch.autograd.gradcheck(triu_vector, (mat, ))
 
 
 @pytest.mark.parametrize('num_iters', [1, 5])
 def test_isqrt_cov_gradcheck(num_iters):
-    x = random_features(batch=2, channels=4).requires_grad_()
-    assert torch.autograd.gradcheck(lambda t: isqrt_cov(t, num_iters),
-                                    (x, ))
+    assert gradcheck_at(lambda t: isqrt_cov(t, num_iters),
+                        random_features(batch=2, channels=4))
 
 
 def test_matches_plain_autograd_at_five_iterations():
@@ -141,22 +59,6 @@ def test_matches_plain_autograd_at_five_iterations():
                                atol=1e-12)
 
 
-def test_gradient_converges_to_sylvester_solution():
-    """d sqrt(A)[E] solves sqrt(A) L + L sqrt(A) = E; its adjoint in the
-    eigenbasis is (U^T G U) / (sqrt(l_i) + sqrt(l_j))."""
-    spd, q, eig = well_conditioned_spd(batch=2, dim=5)
-    grad_out = torch.randn(2, 5, 5, dtype=f64)
-    grad_out = grad_out + grad_out.mT
-    inp = spd.clone().requires_grad_()
-    out = sqrtm_newton_schulz(inp, num_iters=30)
-    grad, = torch.autograd.grad((out * grad_out).sum(), inp)
-    root = eig.sqrt()
-    denom = root.unsqueeze(-1) + root.unsqueeze(-2)
-    expected = q @ ((q.mT @ grad_out @ q) / denom) @ q.mT
-    torch.testing.assert_close((grad + grad.mT) / 2, expected, rtol=0,
-                               atol=1e-10)
-
-
 # ----------------------------------------------------------- mixed precision
 
 
@@ -167,7 +69,7 @@ def test_autocast_cpu_bf16_runs_in_float32():
         feats = conv(x)
         assert feats.dtype == torch.bfloat16
         out = isqrt_cov(feats)
-        cov = covariance_pool(feats)
+        cov = covariance_matrix(feats)
         root = sqrtm_newton_schulz(cov)
     assert out.dtype == cov.dtype == root.dtype == torch.float32
     assert torch.isfinite(out).all()
@@ -224,16 +126,11 @@ def test_non_finite_input_propagates_to_its_sample_only(bad):
                                rtol=0, atol=0)
 
 
-def test_negative_trace_is_not_hidden():
-    mat = -torch.eye(3, dtype=f64).expand(1, 3, 3)
-    assert torch.isnan(sqrtm_newton_schulz(mat)).all()
-
-
 # -------------------------------------------------------------- bad shapes
 
 
 @pytest.mark.parametrize('fn,shape,expected', [
-    (covariance_pool, (2, 3, 4), r'\(B, C, H, W\)'),
+    (covariance_matrix, (2, 3, 4), r'\(B, C, H, W\)'),
     (isqrt_cov, (2, 3, 4, 4, 1), r'\(B, C, H, W\)'),
     (sqrtm_newton_schulz, (2, 3, 4), r'\(B, C, C\)'),
     (sqrtm_newton_schulz, (3, 3), r'\(B, C, C\)'),
@@ -242,17 +139,6 @@ def test_negative_trace_is_not_hidden():
 def test_wrong_shape_raises_naming_expected_shape(fn, shape, expected):
     with pytest.raises(ValueError, match=expected):
         fn(torch.zeros(shape))
-
-
-@pytest.mark.parametrize('num_iters', [0, -1, 2.0, True])
-def test_bad_num_iters(num_iters):
-    with pytest.raises(ValueError, match='num_iters'):
-        sqrtm_newton_schulz(torch.eye(3).expand(1, 3, 3), num_iters)
-
-
-def test_integer_input_raises():
-    with pytest.raises(TypeError, match='floating point'):
-        covariance_pool(torch.ones(1, 2, 3, 3, dtype=torch.int64))
 
 
 # ---------------------------------------------------------------------- CUDA

@@ -4,7 +4,7 @@ features). Skipped without a GPU; `make gpu-check` gathers them."""
 import pytest
 import torch
 
-from gcp_mm.ops import NORMALIZATIONS, covariance_pooling, isqrt_cov
+from gcp_mm.ops import NORMALIZATIONS, isqrt_cov, normalized_covariance_triu
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason='needs a CUDA device')
@@ -15,8 +15,9 @@ BOUNDS = {None: 2e-3, torch.float16: 1e-2, torch.bfloat16: 5e-2}
 
 
 def pooled(method, x):
-    return isqrt_cov(x) if method == 'isqrt_cov' else covariance_pooling(
-        x, method)
+    if method == 'isqrt_cov':
+        return isqrt_cov(x)
+    return normalized_covariance_triu(x, method)
 
 
 def relative(approx, exact):

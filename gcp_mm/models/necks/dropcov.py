@@ -1,13 +1,21 @@
 import math
-from typing import Optional
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 
-from gcp_mm.ops import covariance_pool, covariance_pooling
+from gcp_mm.ops import covariance_matrix, triu_vector
+from gcp_mm.ops.sqrtm_newton_schulz import check_num_iters
+from gcp_mm.ops.sqrtm_pade import check_lyapunov_iters
 
-from .gcp import GlobalCovariancePooling
+from .positions import (
+    check_token_arguments,
+    covariance_positions,
+    pool_each,
+)
+from .reduction import REFERENCE_INIT_CFG, build_reduction
 
 
 def dropcov_rate(weights: torch.Tensor, cov: torch.Tensor,
@@ -31,7 +39,7 @@ def dropcov_rate(weights: torch.Tensor, cov: torch.Tensor,
 
 
 @MODELS.register_module()
-class DropCovPooling(GlobalCovariancePooling):
+class DropCovPooling(BaseModule):
     """DropCov (Wang et al., NeurIPS 2022): covariance pooling without a
     post-normalisation, regularised by an adaptive channel dropout on the
     features right before the covariance, in training only.
@@ -51,7 +59,10 @@ class DropCovPooling(GlobalCovariancePooling):
     formulas.
 
     Input and output are those of ``GlobalCovariancePooling`` (feature maps,
-    or tokens with ``token_input``): (B, d(d+1)/2).
+    or tokens with ``token_input``): (B, d(d+1)/2). It is built from the
+    same pieces (``build_reduction``, ``covariance_positions``,
+    ``covariance_matrix``, ``triu_vector``), so its checkpoint keys are
+    ``reduction.*`` as the GCP neck's, plus ``eca.weight``.
 
     Args:
         in_channels (int): C, channels of the input.
@@ -59,8 +70,13 @@ class DropCovPooling(GlobalCovariancePooling):
             Defaults to 256.
         eca_kernel_size (int): the attention's 1-D kernel. Defaults to 3.
         rate_scale (float): see ``dropcov_rate``. Defaults to 10.
-        **kwargs: ``token_input``, ``num_extra_tokens``, ``norm_cfg``,
-            ``act_cfg``, ``init_cfg`` of ``GlobalCovariancePooling``.
+        token_input, num_extra_tokens, norm_cfg, act_cfg, init_cfg: as in
+            ``GlobalCovariancePooling``.
+        concat_cls_token (bool): only False: DropCov does not concatenate
+            the class token.
+        num_iters, lyapunov_iters: accepted (and checked) so that a config
+            derived from a GCP one keeps building; DropCov has no
+            normalisation to use them. ``normalization`` is refused.
     """
 
     def __init__(self,
@@ -68,20 +84,47 @@ class DropCovPooling(GlobalCovariancePooling):
                  reduced_channels: Optional[int] = 256,
                  eca_kernel_size: int = 3,
                  rate_scale: float = 10.0,
+                 token_input: bool = False,
+                 num_extra_tokens: int = 1,
+                 concat_cls_token: bool = False,
+                 norm_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='ReLU'),
+                 init_cfg=REFERENCE_INIT_CFG,
+                 num_iters: int = 5,
+                 lyapunov_iters: int = 8,
                  **kwargs):
-        if 'normalization' in kwargs:
+        unknown = set(kwargs) - {'normalization'}
+        if unknown:
+            raise TypeError('DropCovPooling got an unexpected keyword '
+                            f'argument {sorted(unknown)[0]!r}')
+        if kwargs:
             raise ValueError('DropCovPooling replaces the normalisation by '
                              'its channel dropout; use '
                              'GlobalCovariancePooling to choose one')
-        if kwargs.get('concat_cls_token'):
+        # a GCP base config's settings, merged into a DropCov neck: checked
+        # as the GCP neck checks them, and unused
+        check_num_iters(num_iters)
+        check_lyapunov_iters(lyapunov_iters)
+        if concat_cls_token:
             raise ValueError('DropCovPooling does not concatenate the class '
                              'token')
-        super().__init__(in_channels, reduced_channels,
-                         normalization='none', **kwargs)
+        if isinstance(init_cfg, tuple):
+            init_cfg = list(init_cfg)
+        super().__init__(init_cfg=init_cfg or None)
+        check_token_arguments(token_input, num_extra_tokens, False)
+        self.reduction = build_reduction(in_channels, reduced_channels,
+                                         norm_cfg, act_cfg)
+        self.in_channels = in_channels
+        self.token_input = token_input
+        self.num_extra_tokens = num_extra_tokens
+        self.concat_cls_token = False
+        dim = in_channels if reduced_channels is None else reduced_channels
+        self.reduced_channels = dim
+        self.out_channels = dim * (dim + 1) // 2
         if eca_kernel_size < 1 or eca_kernel_size % 2 == 0:
             raise ValueError('eca_kernel_size must be a positive odd int, '
                              f'got {eca_kernel_size!r}')
-        if self.reduced_channels < 2:
+        if dim < 2:
             raise ValueError('DropCovPooling needs at least 2 channels')
         self.eca = nn.Conv1d(1, 1, eca_kernel_size,
                              padding=eca_kernel_size // 2, bias=False)
@@ -100,10 +143,10 @@ class DropCovPooling(GlobalCovariancePooling):
         weights = self.eca(pooled).squeeze(1).softmax(dim=1)
         x = x * (1 + weights.view(batch, channels, 1, 1))
         with torch.no_grad():  # the rate only steers the dropout
-            rate = dropcov_rate(weights, covariance_pool(x),
+            rate = dropcov_rate(weights, covariance_matrix(x),
                                 self.rate_scale)
         self.last_drop_rate = rate
-        keep = 1 - rate.float()
+        keep = 1 - rate.float()  # a dtype cast on the device, not a read
         kept = torch.rand(batch, channels, 1, 1, device=x.device) < keep
         # Kept channels are scaled by 1 / keep. At rate 1 the output is x
         # times zero rather than a fresh zero tensor, so the layers before
@@ -113,9 +156,16 @@ class DropCovPooling(GlobalCovariancePooling):
                             torch.zeros((), device=x.device))
         return x * scale.to(x.dtype)
 
-    def _normalized(self, x: torch.Tensor) -> torch.Tensor:
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        feats = covariance_positions(x, type(self).__name__, self.in_channels,
+                                     self.token_input, self.num_extra_tokens)
         if self.reduction is not None:
-            x = self.reduction(x)
+            feats = self.reduction(feats)
         if self.training:
-            x = self.adaptive_channel_dropout(x)
-        return covariance_pooling(x, 'none')
+            feats = self.adaptive_channel_dropout(feats)
+        return triu_vector(covariance_matrix(feats))
+
+    def forward(
+        self, inputs: Union[torch.Tensor, Tuple[torch.Tensor, ...]]
+    ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
+        return pool_each(self._pool, inputs)

@@ -2,18 +2,14 @@ import logging
 from typing import Optional, Tuple, Union
 
 import torch
-import torch.nn as nn
-from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 
-from gcp_mm.ops import covariance_pooling, isqrt_cov
-from gcp_mm.ops.isqrt_cov import check_num_iters
-from gcp_mm.ops.normalization import check_normalization
-from gcp_mm.ops.sqrtm_pade import check_lyapunov_iters
+from gcp_mm.ops import covariance_matrix, normalization_function, triu_vector
 
-from .inputs import BackboneOutputError, pooled_output_fix
+from .positions import check_token_arguments, covariance_positions, pool_each
+from .reduction import REFERENCE_INIT_CFG, build_reduction
 from .slow_eig import slow_eig_warning
 
 
@@ -64,6 +60,10 @@ class GlobalCovariancePooling(BaseModule):
         init_cfg (dict | list[dict], optional): defaults to the reference
             initialisation: Kaiming normal (fan_out, relu) for the conv, BN
             weight 1 and bias 0.
+
+    The normalisation is chosen when the neck is built (``normalize``, a
+    callable); setting ``normalization``, ``num_iters`` or
+    ``lyapunov_iters`` afterwards chooses it again, with the same checks.
     """
 
     def __init__(self,
@@ -77,120 +77,76 @@ class GlobalCovariancePooling(BaseModule):
                  concat_cls_token: bool = False,
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU'),
-                 init_cfg=(dict(
-                     type='Kaiming',
-                     layer='Conv2d',
-                     mode='fan_out',
-                     nonlinearity='relu'),
-                           dict(
-                               type='Constant',
-                               layer=['_BatchNorm', 'GroupNorm'],
-                               val=1,
-                               bias=0))):
+                 init_cfg=REFERENCE_INIT_CFG):
         if isinstance(init_cfg, tuple):
             init_cfg = list(init_cfg)
         super().__init__(init_cfg=init_cfg or None)
-        check_num_iters(num_iters)
-        check_normalization(normalization)
-        check_lyapunov_iters(lyapunov_iters)
-        if not isinstance(num_extra_tokens, int) or num_extra_tokens < 0:
-            raise ValueError('num_extra_tokens must be an int >= 0, got '
-                             f'{num_extra_tokens!r}')
-        if concat_cls_token and not (token_input and num_extra_tokens):
-            raise ValueError(
-                'concat_cls_token=True needs token_input=True and a class '
-                'token (num_extra_tokens >= 1)')
-        if reduced_channels is not None and reduced_channels < 1:
-            raise ValueError('reduced_channels must be a positive int or '
-                             f'None, got {reduced_channels!r}')
-        if reduced_channels is not None and reduced_channels > in_channels:
-            raise ValueError(
-                f'reduced_channels={reduced_channels} is larger than '
-                f'in_channels={in_channels}; set reduced_channels <= '
-                'in_channels, or None to skip the reduction')
+        self._choose_normalization(normalization, num_iters, lyapunov_iters)
+        check_token_arguments(token_input, num_extra_tokens,
+                              concat_cls_token)
+        self.reduction = build_reduction(in_channels, reduced_channels,
+                                         norm_cfg, act_cfg)
         self.in_channels = in_channels
-        self.num_iters = num_iters
-        self.normalization = normalization
-        self.lyapunov_iters = lyapunov_iters
         self.token_input = token_input
         self.num_extra_tokens = num_extra_tokens
         self.concat_cls_token = concat_cls_token
-        if reduced_channels is None:
-            self.reduction = None
-            dim = in_channels
-        else:
-            self.reduction = nn.Sequential(
-                nn.Conv2d(in_channels, reduced_channels, 1, bias=False),
-                build_norm_layer(norm_cfg, reduced_channels)[1],
-                build_activation_layer(act_cfg))
-            dim = reduced_channels
+        dim = in_channels if reduced_channels is None else reduced_channels
         self.reduced_channels = dim
         self.out_channels = dim * (dim + 1) // 2 + (
             in_channels if concat_cls_token else 0)
         self._slow_eig_said = False
 
-    def _normalized(self, x: torch.Tensor) -> torch.Tensor:
-        """Reduction, covariance, normalisation, upper triangle."""
+    def _choose_normalization(self, normalization: str, num_iters: int,
+                              lyapunov_iters: int) -> None:
+        """The one place the switch is read: ``normalize`` is the chosen
+        matrix function, its arguments checked here."""
+        self.normalize = normalization_function(normalization, num_iters,
+                                                lyapunov_iters)
+        self._normalization = (normalization, num_iters, lyapunov_iters)
+
+    @property
+    def normalization(self) -> str:
+        return self._normalization[0]
+
+    @normalization.setter
+    def normalization(self, value: str) -> None:
+        self._choose_normalization(value, *self._normalization[1:])
+
+    @property
+    def num_iters(self) -> int:
+        return self._normalization[1]
+
+    @num_iters.setter
+    def num_iters(self, value: int) -> None:
+        method, _, lyapunov_iters = self._normalization
+        self._choose_normalization(method, value, lyapunov_iters)
+
+    @property
+    def lyapunov_iters(self) -> int:
+        return self._normalization[2]
+
+    @lyapunov_iters.setter
+    def lyapunov_iters(self, value: int) -> None:
+        self._choose_normalization(*self._normalization[:2], value)
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        """Positions, reduction, covariance, normalisation, upper
+        triangle (and the class token before it)."""
+        feats = covariance_positions(x, type(self).__name__, self.in_channels,
+                                     self.token_input, self.num_extra_tokens)
         if self.reduction is not None:
-            x = self.reduction(x)
+            feats = self.reduction(feats)
         if self.normalization == 'eig' and not self._slow_eig_said:
-            warning = slow_eig_warning(x.device.type, x.shape[1])
+            warning = slow_eig_warning(feats.device.type, feats.shape[1])
             if warning:  # once per neck
                 self._slow_eig_said = True
                 print_log(warning, logger='current', level=logging.WARNING)
-        if self.normalization == 'newton_schulz':
-            return isqrt_cov(x, self.num_iters)
-        return covariance_pooling(x, self.normalization, self.num_iters,
-                                  self.lyapunov_iters)
-
-    def _pool_tokens(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3 or x.shape[2] != self.in_channels:
-            raise BackboneOutputError(
-                f'{type(self).__name__}(token_input=True) expects (B, N, '
-                f'{self.in_channels}) tokens (in_channels='
-                f'{self.in_channels}), got {tuple(x.shape)}')
-        patches = x[:, self.num_extra_tokens:]
-        if patches.shape[1] < 2:
-            raise ValueError(
-                f'{type(self).__name__} got {patches.shape[1]} patch '
-                'token(s): the covariance of a single position is zero')
-        # (B, N, C) -> (B, C, N, 1): the tokens are the positions
-        pooled = self._normalized(patches.transpose(1, 2).unsqueeze(-1))
+        pooled = triu_vector(self.normalize(covariance_matrix(feats)))
         if not self.concat_cls_token:
             return pooled
         return torch.cat([x[:, 0].to(pooled.dtype), pooled], dim=1)
 
-    def _pool(self, x: torch.Tensor) -> torch.Tensor:
-        if self.token_input:
-            return self._pool_tokens(x)
-        if x.dim() == 2:
-            raise BackboneOutputError(
-                f'{type(self).__name__} got pooled (B, C) vectors '
-                f'{tuple(x.shape)}, of which no covariance can be taken: '
-                + pooled_output_fix())
-        if x.dim() == 3:
-            raise BackboneOutputError(
-                f'{type(self).__name__} got (B, N, C) tokens '
-                f'{tuple(x.shape)}: set token_input=True')
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f'{type(self).__name__} expects (B, {self.in_channels}, H, W) '
-                f'features (in_channels={self.in_channels}), got '
-                f'{tuple(x.shape)}')
-        if x.shape[2] * x.shape[3] < 2:
-            raise ValueError(
-                f'{type(self).__name__} got a {x.shape[2]}x{x.shape[3]} '
-                'feature map: the covariance of a single position is zero. '
-                'Use a larger input or keep more resolution in the backbone '
-                '(e.g. a stride-1 last stage).')
-        return self._normalized(x)
-
     def forward(
         self, inputs: Union[torch.Tensor, Tuple[torch.Tensor, ...]]
     ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
-        if isinstance(inputs, tuple):
-            return tuple(self._pool(x) for x in inputs)
-        if isinstance(inputs, torch.Tensor):
-            return self._pool(inputs)
-        raise TypeError('neck inputs should be a tuple or a torch.Tensor, '
-                        f'got {type(inputs).__name__}')
+        return pool_each(self._pool, inputs)

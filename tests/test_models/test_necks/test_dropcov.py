@@ -105,25 +105,43 @@ def test_bad_arguments():
         DropCovPooling(8, 4, normalization='eig')
     with pytest.raises(ValueError, match='eca_kernel_size'):
         DropCovPooling(8, 4, eca_kernel_size=2)
+    with pytest.raises(ValueError, match='class token'):
+        DropCovPooling(8, 4, token_input=True, concat_cls_token=True)
+    with pytest.raises(TypeError, match="'reduce_channels'"):
+        DropCovPooling(8, reduce_channels=4)
+
+
+def test_a_gcp_base_configs_iterations_still_build():
+    """A DropCov neck merged over a GCP base config keeps its num_iters /
+    lyapunov_iters (e.g. configs/imagenet/_base_/models/resnet18_gcp.py),
+    checked as the GCP neck checks them."""
+    from mmpretrain.registry import MODELS
+    neck = MODELS.build(dict(type='DropCovPooling', in_channels=8,
+                             reduced_channels=4, num_iters=5,
+                             lyapunov_iters=8))
+    assert neck.out_channels == 10
+    with pytest.raises(ValueError, match='num_iters'):
+        DropCovPooling(8, 4, num_iters=0)
 
 
 def test_rate_covariance_records_no_graph(monkeypatch):
     """The covariance that only sets the rate is taken without autograd:
-    no (B, d, d) graph kept alive until backward."""
+    no (B, d, d) graph kept alive until backward (the pooled covariance,
+    taken after it, is in the graph)."""
     from gcp_mm.models.necks import dropcov
+    from gcp_mm.ops import covariance_matrix
     recorded = []
 
     def recording(x):
-        cov = covariance_pool(x)
+        cov = covariance_matrix(x)
         recorded.append(cov.requires_grad)
         return cov
 
-    from gcp_mm.ops import covariance_pool
-    monkeypatch.setattr(dropcov, 'covariance_pool', recording)
+    monkeypatch.setattr(dropcov, 'covariance_matrix', recording)
     neck = DropCovPooling(16, reduced_channels=8, rate_scale=1.5).train()
     x = torch.randn(2, 16, 5, 5, requires_grad=True)
     neck(x).sum().backward()
-    assert recorded == [False]
+    assert recorded == [False, True]
     assert x.grad.abs().sum() > 0
 
 

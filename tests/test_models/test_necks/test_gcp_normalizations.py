@@ -82,3 +82,16 @@ def test_builds_from_config_with_each_switch():
                                  in_channels=8, reduced_channels=4,
                                  normalization=method))
         assert neck.normalization == method
+
+
+def test_switch_is_checked_when_set_and_used_after():
+    neck = GlobalCovariancePooling(8, reduced_channels=4).eval()
+    with pytest.raises(ValueError, match="'eig'"):
+        neck.normalization = 'svd'
+    assert neck.normalization == 'newton_schulz'  # the refusal changed nothing
+    neck.normalization = 'none'
+    x = torch.randn(2, 8, 5, 5)
+    expected = triu(covariance(neck.reduction(x).flatten(2)))
+    torch.testing.assert_close(neck(x), expected)
+    with pytest.raises(ValueError, match='lyapunov_iters'):
+        neck.lyapunov_iters = 0
