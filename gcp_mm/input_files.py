@@ -18,8 +18,8 @@ def check_input_path(path: Optional[str], what: str, fix: str = '', *,
     ``'any'``), else :class:`~gcp_mm.errors.InputFileError` with one of
 
     * ``'[key: ]<what> not found: <path>[; <fix>]'``,
-    * ``'[key: ]<path> is a directory, not a <what>; <folder_fix>'``,
-    * ``'[key: ]<path> is a file, not a <what>[; <fix>]'``.
+    * ``'[key: ]<path> is a directory, not a(n) <what>; <folder_fix>'``,
+    * ``'[key: ]<path> is a file, not a(n) <what>[; <fix>]'``.
 
     ``what`` names the thing in the user's words (``'checkpoint file'``,
     ``'config file'``, ``'data_prefix'``), ``key`` the option or config
@@ -28,11 +28,12 @@ def check_input_path(path: Optional[str], what: str, fix: str = '', *,
         raise ValueError(f'kind must be one of {KINDS}, not {kind!r}')
     lead = f'{key}: ' if key else ''
     tail = f'; {fix}' if fix else ''
+    a_what = ('an ' if what[:1].lower() in 'aeiou' else 'a ') + what
     if not path or not osp.exists(path):
         raise InputFileError(f'{lead}{what} not found: {path}{tail}')
     if kind == 'file' and osp.isdir(path):
         raise InputFileError(
-            f'{lead}{path} is a directory, not a {what}; {folder_fix}')
+            f'{lead}{path} is a directory, not {a_what}; {folder_fix}')
     if kind == 'folder' and not osp.isdir(path):
-        raise InputFileError(f'{lead}{path} is a file, not a {what}{tail}')
+        raise InputFileError(f'{lead}{path} is a file, not {a_what}{tail}')
     return path

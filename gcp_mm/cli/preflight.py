@@ -91,10 +91,11 @@ def _check_layout(loader: str, key: str, dataset: dict) -> None:
 def check_class_folders(cfg: Config, loaders: Sequence[str] = (
         'train_dataloader', 'val_dataloader')) -> None:
     """For class-folder data sets (mmpretrain's ``CustomDataset`` without an
-    annotation file): every loader finds the same class folders (classes
-    are numbered by their sorted folder names, so a folder missing from one
-    split would shift the labels of the others silently), and the
-    classifier's ``num_classes`` is set and covers them."""
+    annotation file, inside wrappers too): every one finds the same class
+    folders (classes are numbered by their sorted folder names, so a
+    folder missing from one split would shift the labels of the others
+    silently), and the classifier's ``num_classes`` is set and covers
+    them."""
     found = []
     for loader in loaders:
         for dataset, folder in class_folder_roots(loader_dataset(cfg, loader)):
@@ -136,6 +137,8 @@ def check_data_paths(cfg: Config, loaders: Sequence[str] = (
     ``loaders`` (the data sets inside wrappers too) and their evaluators
     read exists."""
     for loader in loaders:
+        if 'dataset' not in (cfg.get(loader) or {}):
+            continue  # no such loader: its evaluator is not used either
         dataset = loader_dataset(cfg, loader)
         for key, leaf in named_leaf_datasets(dataset, f'{loader}.dataset'):
             for path, what in dataset_paths(leaf):
