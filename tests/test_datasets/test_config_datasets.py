@@ -52,8 +52,9 @@ def wrapped(root, extra='extra'):
                   pipeline=load)
     return dict(type='ConcatDataset', datasets=[
         dict(type='RepeatDataset', times=2, dataset=folders),
-        dict(type='ClassBalancedDataset', oversample_thr=0.1,
-             dataset=dict(type='RepeatDataset', times=1, dataset=merged)),
+        dict(type='RepeatDataset', times=1, dataset=dict(
+            type='ClassBalancedDataset', oversample_thr=0.1,
+            dataset=merged)),
         listed])
 
 
@@ -89,6 +90,7 @@ def test_the_image_prefix(prefix, folder):
     assert image_prefix(dict(data_prefix=prefix)) == folder
 
 
+@pytest.mark.default_scope('mmpretrain')
 def test_the_walk_reads_what_the_built_data_sets_read(root):
     """The walker's folders are the built data sets' (mmpretrain reads
     img_path where a data_prefix has both keys), and the built wrappers
@@ -102,7 +104,7 @@ def test_the_walk_reads_what_the_built_data_sets_read(root):
     built = DATASETS.build(copy.deepcopy(cfg))
     assert [type(d).__name__ for d in all_datasets(built)] == [
         'ConcatDataset', 'RepeatDataset', 'CustomDataset',
-        'ClassBalancedDataset', 'RepeatDataset', 'CustomDataset']
+        'RepeatDataset', 'ClassBalancedDataset', 'CustomDataset']
     leaves = [d for d in all_datasets(built)
               if type(d).__name__ == 'CustomDataset']
     assert [d.img_prefix for d in leaves] == [

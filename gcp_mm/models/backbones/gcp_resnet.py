@@ -99,9 +99,8 @@ class GCPResNet(ResNet):
         self.check_pretrained(cfg)
         path = check_input_path(
             cfg.get('checkpoint'), 'GCP-pretrained checkpoint', 'convert '
-            'the released ImageNet weights with tools/convert_checkpoint.py '
-            '(or train them with configs/imagenet) and set '
-            'model.backbone.init_cfg.checkpoint, e.g. --cfg-options '
+            "the paper's ImageNet weights (tools/convert_checkpoint.py) or "
+            'train them (configs/imagenet), then set --cfg-options '
             'model.backbone.init_cfg.checkpoint=PATH',
             folder_fix=CHECKPOINT_IN_FOLDER)
         loaded = load_weights(self, path, f'GCPResNet(depth={self.depth})',
