@@ -114,8 +114,14 @@ def test_wheel_carries_the_model_zoo_tools_and_licence(wheel):
         assert mim + config in names, config
     assert {'configs/imagenet/metafile.yml',
             'configs/finegrained/metafile.yml'} <= checkout
-    # the package itself, and no byte code or set-up script of a checkout
-    assert 'gcp_mm/__init__.py' in names and 'gcp_mm/resources.py' in names
+    # the package itself (every module of every subpackage: setup.py's
+    # find_packages), and no byte code or set-up script of a checkout
+    modules = {os.path.relpath(p, ROOT).replace(os.sep, '/')
+               for p in glob.glob(os.path.join(ROOT, 'gcp_mm', '**', '*.py'),
+                                  recursive=True)}
+    assert {'gcp_mm/__init__.py', 'gcp_mm/resources.py',
+            'gcp_mm/demo/data/color_texture.py'} <= modules <= names, sorted(
+                modules - names)[:10]
     assert not [n for n in names if n.endswith('.pyc')]
     assert mim + 'tools/install.sh' not in names
 

@@ -68,7 +68,7 @@ def test_user_config_overriding_only_the_backbone(tmp_path):
 
 @pytest.fixture(scope='module')
 def coco_shapes(tmp_path_factory):
-    from gcp_mm.datasets import make_coco_shapes_dataset
+    from gcp_mm.demo.data import make_coco_shapes_dataset
     root = str(tmp_path_factory.mktemp('coco_shapes'))
     make_coco_shapes_dataset(root, num_train=4, num_val=2, size=96)
     return root
