@@ -1,4 +1,5 @@
-"""The one exception base that gcp-mm's user-facing errors share."""
+"""The one exception base that gcp-mm's user-facing errors share, and the
+one kind for a file or folder the user named that is not there."""
 
 
 class InputError(ValueError):
@@ -6,3 +7,11 @@ class InputError(ValueError):
     data set): the message is one line that names it and the fix. Each
     part of gcp-mm raises its own subclass; the command-line tools print
     the line and exit with status 2 instead of a traceback."""
+
+
+class InputFileError(InputError, FileNotFoundError):
+    """A file or folder the user named (a config, a checkpoint, released
+    weights, a data file or folder) that does not exist or is a folder
+    where a file is needed, or a file where a folder is
+    (:func:`gcp_mm.input_files.check_input_path`). Also a
+    ``FileNotFoundError``, so that code catching that keeps working."""

@@ -30,11 +30,11 @@ from gcp_mm.cli import (
     load_config,
 )
 from gcp_mm.datasets.bad_images import short_path
+from gcp_mm.datasets.config_datasets import class_folder_roots, loader_dataset
 from gcp_mm.datasets.data_check import (
     LARGE,
     DataCheckError,
     check_images,
-    class_folder_root,
     dataset_images,
     empty_class_folders,
 )
@@ -87,14 +87,14 @@ def main(argv=None):
     check_data_paths(cfg, [f'{split}_dataloader' for split in args.splits])
     problems, images, unread = [], [], []
     for split in args.splits:
-        loader = cfg.get(f'{split}_dataloader') or {}
-        dataset = loader.get('dataset')
+        dataset = loader_dataset(cfg, f'{split}_dataloader')
         if not dataset:
             continue
-        folder = class_folder_root(dataset)
-        if folder and osp.isdir(folder):
+        for leaf, folder in class_folder_roots(dataset):
+            if not osp.isdir(folder):
+                continue
             try:
-                scan = scan_folder(folder, dataset.get('extensions'))
+                scan = scan_folder(folder, leaf.get('extensions'))
             except SymlinkLoopError as err:
                 raise UsageError(f'{split}_dataloader: {err}') from err
             if scan.others:
@@ -105,7 +105,7 @@ def main(argv=None):
                     f'{short_path(scan.other_example, 120)}')
             problems += [(path, ': class folder without images')
                          for path in empty_class_folders(
-                             folder, dataset.get('extensions'))]
+                             folder, leaf.get('extensions'))]
         try:
             images += dataset_images(dataset, cfg.get('default_scope'))
         except DataCheckError as err:

@@ -12,9 +12,8 @@ configs: the centre crop and its mirror, scores averaged).
 import argparse
 import json
 
-from gcp_mm.checkpoint import CheckpointError, check_checkpoint_file
+from gcp_mm.checkpoint import check_checkpoint_file
 from gcp_mm.cli import (
-    UsageError,
     add_runner_arguments,
     apply_tta,
     build_runner,
@@ -64,10 +63,7 @@ def main(argv=None):
                       args.launcher)
     if args.tta:
         apply_tta(cfg)
-    try:
-        check_checkpoint_file(args.checkpoint)
-    except CheckpointError as err:
-        raise UsageError(str(err)) from err
+    check_checkpoint_file(args.checkpoint)
     cfg.load_from = args.checkpoint
     if args.partial:
         log_checkpoint_fit(cfg, args.checkpoint)

@@ -7,7 +7,6 @@ released weights were written by PyTorch 1.3/1.4, so they are legacy files
 (``weights_only=True``); see :func:`load_checkpoint_file` for the one
 exception.
 """
-import os
 import pickle
 import pickletools
 import zipfile
@@ -16,6 +15,7 @@ import torch
 from torch import _weights_only_unpickler
 
 from gcp_mm.errors import InputError
+from gcp_mm.input_files import check_input_path
 
 # A legacy file starts with the pickled magic number (protocol 2).
 _LEGACY_HEADER = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)
@@ -36,6 +36,11 @@ REMOTE_CHECKPOINTS = ('torchvision://', 'open-mmlab://', 'mmcls://',
                       'http://', 'https://')
 
 
+# the fix for a folder named where a checkpoint file is needed
+CHECKPOINT_IN_FOLDER = ('pass the .pth file inside it (e.g. epoch_N.pth, or '
+                        'the one named in its last_checkpoint)')
+
+
 class CheckpointError(InputError):
     """A checkpoint that cannot be read or does not fit the model. The
     message is one line that names the file and the fix."""
@@ -45,16 +50,12 @@ def checkpoint_format(path: str) -> str:
     """'zip' or 'legacy': the ``torch.save`` format of the file at ``path``.
 
     Raises:
-        CheckpointError: naming the file, if it is missing, truncated or
-            not a PyTorch checkpoint.
+        InputFileError: naming the file, if it is missing or a folder.
+        CheckpointError: naming the file, if it is truncated or not a
+            PyTorch checkpoint.
     """
-    if os.path.isdir(path):
-        raise CheckpointError(
-            f'{path} is a directory, not a checkpoint file; pass the .pth '
-            'file inside it (e.g. epoch_N.pth, or the one named in its '
-            'last_checkpoint)')
-    if not os.path.isfile(path):
-        raise CheckpointError(f'checkpoint file not found: {path}')
+    check_input_path(path, 'checkpoint file',
+                     folder_fix=CHECKPOINT_IN_FOLDER)
     with open(path, 'rb') as f:
         head = f.read(len(_LEGACY_HEADER))
     if zipfile.is_zipfile(path):

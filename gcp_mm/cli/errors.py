@@ -76,8 +76,9 @@ def import_quietly() -> None:
 
 def exit_on_usage_error(main: Callable) -> Callable:
     """Wrap a tool's ``main(argv)``: an ``InputError`` (a ``UsageError`` of
-    the tools' checks, or the plugin core's own kinds: checkpoints, data,
-    robustness inputs) ends the process with one ``error:`` line and
+    the tools' checks, or the plugin core's own kinds: a missing file
+    (``InputFileError``), checkpoints, data, robustness inputs; printed as
+    they are, not re-wrapped) ends the process with one ``error:`` line and
     status 2 (its traceback too when the arguments hold ``--debug``, see
     :func:`add_debug_argument`); other exceptions propagate with their
     traceback."""

@@ -1,7 +1,8 @@
 """Checks run before anything is built, so that mistakes which would fail
 late (after datasets are indexed and models built) or silently (wrong
-numbers with exit status 0) end at once with a ``UsageError`` that names
-the problem and the fix."""
+numbers with exit status 0) end at once with an ``InputError`` (a
+``UsageError``, or the plugin core's own kind, e.g. ``InputFileError`` for
+a missing file) that names the problem and the fix."""
 import logging
 import os
 import os.path as osp
@@ -22,47 +23,27 @@ from gcp_mm.checkpoint import (
     detect_arch,
     read_state_dict,
 )
+from gcp_mm.checkpoint.io import CHECKPOINT_IN_FOLDER
 from gcp_mm.datasets.bad_images import short_path
-from gcp_mm.datasets.data_check import (
-    class_folder_root,
-    empty_class_folder_problem,
+from gcp_mm.datasets.config_datasets import (
+    class_folder_roots,
+    dataset_paths,
+    loader_dataset,
+    named_leaf_datasets,
 )
+from gcp_mm.datasets.data_check import empty_class_folder_problem
 from gcp_mm.datasets.folder_scan import (
     SymlinkLoopError,
     describe_others,
     scan_folder,
 )
-from gcp_mm.models.necks import (
-    BackboneOutputError,
-    check_backbone_config,
-    check_backbone_output,
-)
+from gcp_mm.input_files import check_input_path
+from gcp_mm.models.necks import check_backbone_config, check_backbone_output
 from gcp_mm.models.necks.inputs import check_backbone_fits_neck
 
 from .config_types import check_config_types, check_runner_values
 from .errors import UsageError
 from .image_size import pipeline_input_size
-
-
-def _dataset_paths(dataset: dict) -> Iterator[Tuple[str, str]]:
-    """(path, what) pairs a dataset config will read."""
-    if 'dataset' in dataset:  # wrappers such as RepeatDataset
-        yield from _dataset_paths(dataset['dataset'])
-        return
-    for inner in dataset.get('datasets') or []:  # ConcatDataset
-        yield from _dataset_paths(inner)
-    root = dataset.get('data_root') or ''
-    ann_file = dataset.get('ann_file')
-    if ann_file:
-        yield osp.join(root, ann_file), 'ann_file'
-    prefix = dataset.get('data_prefix')
-    if isinstance(prefix, dict):
-        prefix = prefix.get('img') or prefix.get('img_path')
-    if prefix:
-        yield osp.join(root, prefix), 'data_prefix'
-    elif root:
-        yield root, 'data_root'
-
 
 # What mmpretrain's fine-grained data set classes read below data_root, by
 # split, and how the folder looks (their docstrings).
@@ -89,9 +70,10 @@ _LAYOUTS = {
 }
 
 
-def _check_layout(loader: str, dataset: dict) -> None:
+def _check_layout(loader: str, key: str, dataset: dict) -> None:
     """The files an mmpretrain fine-grained data set class reads exist
-    below its data_root (which exists: checked before)."""
+    below its data_root (which exists: checked before); ``key`` is the
+    data set's config key."""
     name = str(dataset.get('type')).split('.')[-1]
     layout, root = _LAYOUTS.get(name), dataset.get('data_root')
     if layout is None or not root:
@@ -101,44 +83,37 @@ def _check_layout(loader: str, dataset: dict) -> None:
             osp.join(root, 'cars_annos.mat')):
         return  # the other layout: car_ims/ + cars_annos.mat
     for path in paths(dataset.get('split', default_split)):
-        if not osp.exists(osp.join(root, path)):
-            raise UsageError(
-                f'{loader}: {name} data not found: '
-                f'{osp.join(root, path)}; {loader}.dataset.data_root must '
-                f'be {looks}')
+        check_input_path(osp.join(root, path), f'{name} data',
+                         f'{key}.data_root must be {looks}', key=loader,
+                         kind='any')
 
 
 def check_class_folders(cfg: Config, loaders: Sequence[str] = (
         'train_dataloader', 'val_dataloader')) -> None:
     """For class-folder data sets (mmpretrain's ``CustomDataset`` without an
-    annotation file): every loader finds the same class folders (classes
-    are numbered by their sorted folder names, so a folder missing from one
-    split would shift the labels of the others silently), and the
-    classifier's ``num_classes`` is set and covers them."""
+    annotation file, inside wrappers too): every one finds the same class
+    folders (classes are numbered by their sorted folder names, so a
+    folder missing from one split would shift the labels of the others
+    silently), and the classifier's ``num_classes`` is set and covers
+    them."""
     found = []
     for loader in loaders:
-        dataset = (cfg.get(loader) or {}).get('dataset') or {}
-        if str(dataset.get('type')).split('.')[-1] != 'CustomDataset' or \
-                dataset.get('ann_file') or \
-                (dataset.get('metainfo') or {}).get('classes'):
-            continue
-        prefix = dataset.get('data_prefix') or ''
-        if isinstance(prefix, dict):
-            prefix = prefix.get('img_path') or prefix.get('img') or ''
-        folder = osp.join(dataset.get('data_root') or '', prefix)
-        if not osp.isdir(folder):
-            continue  # reported by check_data_paths
-        classes = sorted(entry.name for entry in os.scandir(folder)
-                         if entry.is_dir())
-        empty = empty_class_folder_problem(folder, dataset.get('extensions'))
-        if empty:
-            raise UsageError(f'{loader}: {empty}')
-        if found and classes != found[0][2]:
-            raise UsageError(
-                f'{loader}: {folder} has the class folders {classes}, but '
-                f'{found[0][1]} has {found[0][2]}; both need the same ones, '
-                'since classes are numbered by their sorted folder names')
-        found.append((loader, folder, classes))
+        for dataset, folder in class_folder_roots(loader_dataset(cfg, loader)):
+            if not osp.isdir(folder):
+                continue  # reported by check_data_paths
+            classes = sorted(entry.name for entry in os.scandir(folder)
+                             if entry.is_dir())
+            empty = empty_class_folder_problem(folder,
+                                               dataset.get('extensions'))
+            if empty:
+                raise UsageError(f'{loader}: {empty}')
+            if found and classes != found[0][2]:
+                raise UsageError(
+                    f'{loader}: {folder} has the class folders {classes}, '
+                    f'but {found[0][1]} has {found[0][2]}; both need the '
+                    'same ones, since classes are numbered by their sorted '
+                    'folder names')
+            found.append((loader, folder, classes))
     head = _model_cfg(cfg).get('head') or {}
     if not found or 'num_classes' not in head:
         return
@@ -159,27 +134,26 @@ _EVALUATORS = {'train_dataloader': None, 'val_dataloader': 'val_evaluator',
 def check_data_paths(cfg: Config, loaders: Sequence[str] = (
         'train_dataloader', 'val_dataloader')) -> None:
     """Every data root, image folder and annotation file that the
-    ``loaders`` and their evaluators read exists."""
+    ``loaders`` (the data sets inside wrappers too) and their evaluators
+    read exists."""
     for loader in loaders:
-        loader_cfg = cfg.get(loader)
-        if not loader_cfg or 'dataset' not in loader_cfg:
-            continue
-        for path, what in _dataset_paths(loader_cfg['dataset']):
-            if not osp.exists(path):
-                raise UsageError(
-                    f'{loader}: {what} not found: {path}. Put the data '
-                    f'there or set {loader}.dataset.data_root (and '
-                    f'{what}), e.g. --cfg-options {loader}.dataset.'
-                    'data_root=/path/to/data/')
-        _check_layout(loader, loader_cfg['dataset'])
+        if 'dataset' not in (cfg.get(loader) or {}):
+            continue  # no such loader: its evaluator is not used either
+        dataset = loader_dataset(cfg, loader)
+        for key, leaf in named_leaf_datasets(dataset, f'{loader}.dataset'):
+            for path, what in dataset_paths(leaf):
+                check_input_path(
+                    path, what, f'put the data there or set {key}.data_root '
+                    f'(and {what}), e.g. --cfg-options {key}.data_root='
+                    '/path/to/data/', key=loader, kind='any')
+            _check_layout(loader, key, leaf)
         evaluators = cfg.get(_EVALUATORS.get(loader) or '') or []
         for evaluator in evaluators if isinstance(evaluators,
                                                   list) else [evaluators]:
-            ann_file = evaluator.get('ann_file')
-            if ann_file and not osp.isfile(ann_file):
-                raise UsageError(
-                    f'{_EVALUATORS[loader]}: ann_file not found: {ann_file}; '
-                    f'set {_EVALUATORS[loader]}.ann_file')
+            if evaluator.get('ann_file'):
+                check_input_path(evaluator['ann_file'], 'ann_file',
+                                 f'set {_EVALUATORS[loader]}.ann_file',
+                                 key=_EVALUATORS[loader])
 
 
 def _pretrained_inits(model: dict) -> Iterator[Tuple[str, dict]]:
@@ -212,21 +186,17 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
     for key, path in sources:
         if not path or str(path).startswith(REMOTE_CHECKPOINTS):
             continue
-        if osp.isdir(path):
-            raise UsageError(
-                f'{key}: {path} is a directory, not a checkpoint file; name '
-                'the .pth file inside it')
-        if not osp.isfile(path):
-            hint = ('convert the released ImageNet weights with '
-                    'tools/convert_checkpoint.py (or train them with '
-                    'configs/imagenet)' if 'init_cfg' in key else
-                    'check the path')
-            # the parts that load this file are set together
-            keys = [k for k, p in sources
-                    if p == path and 'init_cfg' in k] or [key]
-            raise UsageError(
-                f'{key}: checkpoint not found: {path}; {hint}, or set '
-                '--cfg-options ' + ' '.join(f'{k}=PATH' for k in keys))
+        hint = ('convert the released ImageNet weights with '
+                'tools/convert_checkpoint.py (or train them with '
+                'configs/imagenet)' if 'init_cfg' in key else
+                'check the path')
+        # the parts that load this file are set together
+        keys = [k for k, p in sources
+                if p == path and 'init_cfg' in k] or [key]
+        check_input_path(
+            path, 'checkpoint', f'{hint}, or set --cfg-options ' +
+            ' '.join(f'{k}=PATH' for k in keys), key=key,
+            folder_fix=CHECKPOINT_IN_FOLDER)
         try:
             check_checkpoint_file(path)
         except CheckpointError as err:
@@ -290,10 +260,7 @@ def log_partial_load(path: str, state: dict, target: dict,
 def log_checkpoint_fit(cfg: Config, checkpoint: str) -> None:
     """For ``tools/test.py --partial``: the one line of
     :func:`log_partial_load` for the keys of ``checkpoint`` that fit."""
-    try:
-        state = read_state_dict(checkpoint)
-    except CheckpointError as err:
-        raise UsageError(str(err)) from err
+    state = read_state_dict(checkpoint)
     target = _build_model(cfg).state_dict()
     log_partial_load(checkpoint, state, target, [
         k for k, v in target.items()
@@ -369,11 +336,8 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
             'GlobalCovariancePooling', 'DropCovPooling'):
         return
     token_input = bool(neck_cfg.get('token_input', False))
-    try:
-        check_backbone_config(model.get('backbone') or {}, token_input)
-        check_backbone_fits_neck(model.get('backbone') or {}, neck_cfg)
-    except BackboneOutputError as err:
-        raise UsageError(str(err)) from err
+    check_backbone_config(model.get('backbone') or {}, token_input)
+    check_backbone_fits_neck(model.get('backbone') or {}, neck_cfg)
     neck = _build_neck(cfg, neck_cfg)
     head = model.get('head') or {}
     if head.get('in_channels') not in (None, neck.out_channels):
@@ -394,11 +358,8 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
     backbone.eval()  # OpenMMLab backbones' train() returns None
     with torch.no_grad():
         feats = backbone(torch.zeros(1, 3, size, size))
-    try:
-        check_backbone_output(feats, neck.in_channels, token_input,
-                              model['backbone'].get('type'))
-    except BackboneOutputError as err:
-        raise UsageError(str(err)) from err
+    check_backbone_output(feats, neck.in_channels, token_input,
+                          model['backbone'].get('type'))
     if token_input:
         return
     height, width = feats[-1].shape[-2:]
@@ -477,23 +438,22 @@ def report_unread_files(cfg: Config, loaders: Sequence[str]) -> dict:
     from mmengine.logging import print_log
     counts = {}
     for loader in loaders:
-        dataset = (cfg.get(loader) or {}).get('dataset') or {}
-        folder = class_folder_root(dataset)
-        if not folder or not osp.isdir(folder):
-            continue
-        try:
-            scan = scan_folder(folder, dataset.get('extensions'))
-        except SymlinkLoopError as err:
-            raise UsageError(f'{loader}: {err}') from err
-        counts[loader] = sum(1 for entry in os.scandir(folder)
-                             if entry.is_dir())
-        if scan.others:
-            print_log(
-                f'{loader}: {sum(scan.others.values())} file(s) of '
-                f'{short_path(folder, 80)} not read, not being images '
-                f'by extension ({describe_others(scan.others)}), e.g. '
-                f'{short_path(scan.other_example, 80)}',
-                logger='current', level=logging.WARNING)
+        for dataset, folder in class_folder_roots(loader_dataset(cfg, loader)):
+            if not osp.isdir(folder):
+                continue
+            try:
+                scan = scan_folder(folder, dataset.get('extensions'))
+            except SymlinkLoopError as err:
+                raise UsageError(f'{loader}: {err}') from err
+            counts.setdefault(loader, sum(
+                1 for entry in os.scandir(folder) if entry.is_dir()))
+            if scan.others:
+                print_log(
+                    f'{loader}: {sum(scan.others.values())} file(s) of '
+                    f'{short_path(folder, 80)} not read, not being images '
+                    f'by extension ({describe_others(scan.others)}), e.g. '
+                    f'{short_path(scan.other_example, 80)}',
+                    logger='current', level=logging.WARNING)
     return counts
 
 
@@ -545,6 +505,8 @@ def check_resume(cfg: Config) -> Optional[str]:
     path = cfg.get('load_from') or last_checkpoint(cfg.work_dir)
     if path is None:
         return None
+    check_input_path(path, 'checkpoint file', key='--resume',
+                     folder_fix=CHECKPOINT_IN_FOLDER)
     try:
         check_checkpoint_file(path)
     except CheckpointError as err:

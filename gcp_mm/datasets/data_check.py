@@ -17,16 +17,18 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from PIL import Image
 
+from gcp_mm.errors import InputError
+
 from .bad_images import header_size, image_problem, short_path
+from .config_datasets import leaf_datasets
 from .decoding import conversion_kind
 from .image_files import IMAGE_EXTENSIONS
 from .pixel_limits import pixel_limits, too_large_problem
 
-IMG_EXTENSIONS = IMAGE_EXTENSIONS  # the name earlier releases exported
 LARGE = 'above PIL\'s decompression-bomb warning size'
 
 
-class DataCheckError(ValueError):
+class DataCheckError(InputError):
     """A config whose data the check cannot enumerate."""
 
 
@@ -133,30 +135,6 @@ def _has_image(folder: str, extensions: tuple) -> bool:
     return False
 
 
-def class_folder_root(dataset: dict) -> Optional[str]:
-    """The folder whose subfolders are the classes, for a class-folder
-    ``CustomDataset`` config (no annotation file, no class list), else
-    None."""
-    if str(dataset.get('type')).split('.')[-1] != 'CustomDataset' or \
-            dataset.get('ann_file') or \
-            (dataset.get('metainfo') or {}).get('classes'):
-        return None
-    prefix = dataset.get('data_prefix') or ''
-    if isinstance(prefix, dict):
-        prefix = prefix.get('img_path') or prefix.get('img') or ''
-    return osp.join(dataset.get('data_root') or '', prefix)
-
-
-def _leaf_configs(dataset: dict) -> Iterable[dict]:
-    if 'dataset' in dataset:  # RepeatDataset, ClassBalancedDataset
-        yield from _leaf_configs(dataset['dataset'])
-    elif 'datasets' in dataset:  # ConcatDataset
-        for inner in dataset['datasets']:
-            yield from _leaf_configs(inner)
-    else:
-        yield dataset
-
-
 def dataset_images(dataset_cfg: dict, scope: Optional[str] = None
                    ) -> List[str]:
     """The image files a data set config reads (every ``img_path`` of its
@@ -164,7 +142,7 @@ def dataset_images(dataset_cfg: dict, scope: Optional[str] = None
     out. ``scope``: the config's ``default_scope`` (mmpretrain, mmdet)."""
     from mmengine.registry import DATASETS, DefaultScope
     paths = []
-    for leaf in _leaf_configs(dataset_cfg):
+    for leaf in leaf_datasets(dataset_cfg):
         leaf = copy.deepcopy(dict(leaf))
         leaf['pipeline'] = []
         leaf.pop('lazy_init', None)

@@ -7,6 +7,8 @@ TIFF under both extensions, WebP, and GIF (its first frame). mmpretrain's
 :func:`read_every_image_format` gives the tools' data sets this one."""
 from typing import Any
 
+from .config_datasets import leaf_datasets
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
                     '.tiff', '.webp', '.gif')
 
@@ -15,21 +17,11 @@ def is_image_file(name: str) -> bool:
     return name.lower().endswith(IMAGE_EXTENSIONS)
 
 
-def _leaves(dataset: Any):
-    if not isinstance(dataset, dict):
-        return
-    if 'dataset' in dataset:  # RepeatDataset, ClassBalancedDataset
-        yield from _leaves(dataset['dataset'])
-    for inner in dataset.get('datasets') or []:  # ConcatDataset
-        yield from _leaves(inner)
-    yield dataset
-
-
 def read_every_image_format(dataset_cfg: Any) -> None:
     """Set ``extensions`` to :data:`IMAGE_EXTENSIONS` on every
     ``CustomDataset`` of ``dataset_cfg`` (wrappers' inner ones included)
     that does not choose its own."""
-    for leaf in _leaves(dataset_cfg):
+    for leaf in leaf_datasets(dataset_cfg):
         if str(leaf.get('type')).split('.')[-1] == 'CustomDataset' and \
                 'extensions' not in leaf:
             leaf['extensions'] = IMAGE_EXTENSIONS

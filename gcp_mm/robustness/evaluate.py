@@ -1,8 +1,8 @@
 """Running an mmpretrain classifier over robustness data: loading the
 model with its weights, batched prediction, progress lines. Inputs a user
-got wrong raise ``RobustnessInputError`` (one ``error:`` line in the
-tool), checked before any model is built."""
-import os.path as osp
+got wrong raise ``RobustnessInputError`` (missing files
+``InputFileError``: one ``error:`` line in the tool), checked before any
+model is built."""
 import sys
 import time
 from typing import Iterable, Tuple
@@ -10,22 +10,22 @@ from typing import Iterable, Tuple
 import numpy as np
 import torch
 
+from gcp_mm.checkpoint.io import CHECKPOINT_IN_FOLDER
+from gcp_mm.input_files import check_input_path
+
 from .errors import RobustnessInputError
 
 
 def check_model_files(config: str, checkpoint: str) -> None:
     """Fail before any model is built if the config or the checkpoint
-    file does not exist."""
-    if not osp.isfile(config):
-        raise RobustnessInputError(
-            f'config file not found: {config}; pass an mmpretrain config, '
-            'e.g. configs/imagenet/resnet50_gcp_lrnorm.py')
-    if not osp.isfile(checkpoint):
-        raise RobustnessInputError(
-            f'checkpoint file not found: {checkpoint}; pass the weights of '
-            "the config's model (a checkpoint of tools/train.py, one made "
-            'by tools/convert_checkpoint.py, or a released .pth.tar of the '
-            'paper as it is)')
+    file does not exist (:class:`~gcp_mm.errors.InputFileError`)."""
+    check_input_path(config, 'config file', 'pass an mmpretrain config, '
+                     'e.g. configs/imagenet/resnet50_gcp_lrnorm.py')
+    check_input_path(
+        checkpoint, 'checkpoint file', "pass the weights of the config's "
+        'model (a checkpoint of tools/train.py, one made by '
+        'tools/convert_checkpoint.py, or a released .pth.tar of the paper '
+        'as it is)', folder_fix=CHECKPOINT_IN_FOLDER)
 
 
 def check_image_folder(root: str, purpose: str) -> None:

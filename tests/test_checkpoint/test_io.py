@@ -14,6 +14,7 @@ from gcp_mm.checkpoint import (
     checkpoint_format,
     load_checkpoint_file,
 )
+from gcp_mm.errors import InputFileError
 from gcp_mm.testing import reference_net, save_released
 
 
@@ -104,7 +105,7 @@ def test_other_files_are_refused(tmp_path, content):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(CheckpointError, match='checkpoint file not found'):
+    with pytest.raises(InputFileError, match='checkpoint file not found'):
         load_checkpoint_file(str(tmp_path / 'nope.pth'))
 
 

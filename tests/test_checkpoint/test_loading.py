@@ -14,6 +14,7 @@ from gcp_mm.checkpoint import (
     load_weights,
     read_state_dict,
 )
+from gcp_mm.errors import InputFileError
 from gcp_mm.testing import reference_net, save_released
 
 
@@ -73,7 +74,7 @@ def test_backbone_of_a_classifier(tmp_path):
 
 
 def test_a_directory_is_not_a_checkpoint(tmp_path):
-    with pytest.raises(CheckpointError, match=r'is a directory, not a '
+    with pytest.raises(InputFileError, match=r'is a directory, not a '
                        r'checkpoint file'):
         load_weights(Classifier(), str(tmp_path))
 

@@ -12,6 +12,7 @@ from mmengine.logging import MMLogger
 from gcp_mm.cli import UsageError, check_gcp_model_config, load_config
 from gcp_mm.cli.config_types import check_config_types, check_runner_values
 from gcp_mm.cli.preflight import check_topk, report_unread_files
+from gcp_mm.errors import InputError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -128,13 +129,13 @@ def test_cfg_options_of_the_right_kind_pass():
 def test_deit_extra_tokens_are_checked_against_the_backbone():
     cfg = Config.fromfile(config('transformers', 'deit_small_gcp_adamw.py'))
     cfg.model.neck.num_extra_tokens = 2
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(InputError) as info:
         check_gcp_model_config(cfg, check_spatial=False)
     assert str(info.value) == (
         'model.neck.num_extra_tokens=2, but VisionTransformer puts a class '
         'token before its patch tokens: set model.neck.num_extra_tokens=1')
     cfg.model.backbone.type = 'DistilledVisionTransformer'
-    with pytest.raises(UsageError, match='DistilledVisionTransformer puts a '
+    with pytest.raises(InputError, match='DistilledVisionTransformer puts a '
                        'class and a distillation token'):
         cfg.model.neck.num_extra_tokens = 1
         check_gcp_model_config(cfg, check_spatial=False)
@@ -147,7 +148,7 @@ def test_deit_extra_tokens_are_checked_against_the_backbone():
 def test_several_stages_name_out_indices(name):
     cfg = Config.fromfile(config('transformers', name))
     cfg.model.backbone.out_indices = (0, 1, 2, 3)
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(InputError) as info:
         check_gcp_model_config(cfg, check_spatial=False)
     assert 'with out_indices=(0, 1, 2, 3) outputs 4 stages, but the neck ' \
         'pools only the last stage: set model.backbone.out_indices=(3,)' \

@@ -7,6 +7,7 @@ import pytest
 from mmengine.config import Config
 
 from gcp_mm.cli import UsageError, check_gcp_model_config
+from gcp_mm.errors import InputError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -31,7 +32,7 @@ def mmpretrain_default_with_gcp(name, in_channels):
 ])
 def test_default_pooling_backbones_are_refused(name, in_channels, fix):
     cfg = mmpretrain_default_with_gcp(name, in_channels)
-    with pytest.raises(UsageError, match='pooled') as err:
+    with pytest.raises(InputError, match='pooled') as err:
         check_gcp_model_config(cfg, check_spatial=False)
     assert fix in str(err.value)
     assert '\n' not in str(err.value)

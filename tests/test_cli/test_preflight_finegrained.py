@@ -13,6 +13,7 @@ from test_configs.test_finegrained_configs import (
 )
 
 from gcp_mm.cli import UsageError, build_runner
+from gcp_mm.errors import InputError
 
 # the tests build Runners in-process (tests/conftest.py)
 pytestmark = pytest.mark.default_scope('mmpretrain')
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.default_scope('mmpretrain')
 def test_missing_data_root(tmp_path):
     cfg = tiny_config('resnet50_gcp_cub', str(tmp_path / 'CUB_200_2011'),
                       'unused.pth', tmp_path)
-    with pytest.raises(UsageError, match=r'train_dataloader: data_root not '
+    with pytest.raises(InputError, match=r'train_dataloader: data_root not '
                        r'found: .*CUB_200_2011.*train_dataloader\.dataset\.'
                        r'data_root'):
         build_runner(cfg, ['train_dataloader', 'val_dataloader'])
@@ -32,7 +33,7 @@ def test_data_root_one_level_too_high(data, tiny_data, tmp_path):
     root, _ = tiny_data(data)
     cfg = tiny_config(f'resnet50_gcp_{data}', os.path.dirname(root),
                       'unused.pth', tmp_path)
-    with pytest.raises(UsageError, match=rf'train_dataloader: '
+    with pytest.raises(InputError, match=rf'train_dataloader: '
                        rf'{DATASETS_[data][0]} data not found: .*data_root '
                        r'must be'):
         build_runner(cfg, ['train_dataloader', 'val_dataloader'])
@@ -42,7 +43,7 @@ def test_missing_imagenet_checkpoint(tiny_data, tmp_path):
     root, _ = tiny_data('cub')
     cfg = tiny_config('resnet50_gcp_cub', root, str(tmp_path / 'gone.pth'),
                       tmp_path)
-    with pytest.raises(UsageError, match=r'model\.backbone\.init_cfg\.'
+    with pytest.raises(InputError, match=r'model\.backbone\.init_cfg\.'
                        r'checkpoint: checkpoint not found: .*gone\.pth; '
                        r'convert .*tools/convert_checkpoint\.py'):
         build_runner(cfg, ['train_dataloader', 'val_dataloader'])

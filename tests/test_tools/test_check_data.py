@@ -211,3 +211,37 @@ def test_test_tool_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
     assert bad[0] in error and 'is empty (0 bytes)' in error, error
     assert 'evaluation stops at any bad image, whatever on_bad_image says' \
         in error and "set on_bad_image='skip'" not in error
+
+
+def test_check_data_looks_inside_wrappers(tmp_path, capsys):
+    """A ConcatDataset of a RepeatDataset around the class folders: their
+    empty class folder and unread note are found (in-process: the tool's
+    lines, not a fresh Python)."""
+    import importlib.util
+    import types
+
+    import pytest
+    from mmengine.config import Config
+    user_data(tmp_path, bad_names=(), empty_class=True)
+    (tmp_path / 'train' / 'b' / 'notes.txt').write_text('not an image')
+    folders = dict(type='CustomDataset', data_root=str(tmp_path),
+                   data_prefix='train', pipeline=[])
+    config = str(tmp_path / 'wrapped.py')
+    Config(dict(default_scope='mmpretrain', train_dataloader=dict(
+        dataset=dict(type='ConcatDataset', datasets=[dict(
+            type='RepeatDataset', times=2, dataset=folders)])))).dump(config)
+    spec = importlib.util.spec_from_file_location(
+        'check_data_tool', os.path.join(ROOT, 'tools', 'check_data.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    with pytest.raises(SystemExit) as done:
+        tool.main([config, '--splits', 'train', '--workers', '1',
+                   '--work-dir', str(tmp_path / 'work')])
+    assert done.value.code == 1
+    lines = report_of(types.SimpleNamespace(stdout=capsys.readouterr().out))
+    assert 'checked 6 images of train' in lines[0]
+    assert any(line.startswith('train: 1 file not read') and
+               'notes.txt' in line for line in lines), lines
+    assert any(line.startswith('bad: ') and str(tmp_path / 'train' / 'c')
+               in line and 'class folder without images' in line
+               for line in lines), lines

@@ -11,12 +11,12 @@ Exit status 1 when the outputs disagree beyond the tolerance, 2 for a
 model or input that cannot be exported (docs/deploy.md).
 """
 import argparse
-import os.path as osp
 import sys
 
 from gcp_mm.cli import add_debug_argument, exit_on_usage_error
 from gcp_mm.cli.deploy import add_comparison_arguments, comparison_photo
 from gcp_mm.cli.errors import UsageError
+from gcp_mm.input_files import check_input_path
 
 #: Relative tolerance on the class scores (docs/deploy.md: measured
 #: differences are about 1e-6 of the largest score).
@@ -43,8 +43,7 @@ def main(argv=None):
     from gcp_mm.deploy import export_and_check
     image = comparison_photo(args)
     for what, path in (('checkpoint', args.checkpoint), ('image', image)):
-        if not osp.isfile(path):
-            raise UsageError(f'{what} not found: {path}')
+        check_input_path(path, what)
     if args.repeats < 1:
         raise UsageError('--repeats must be at least 1')
     result = export_and_check(args.config, args.checkpoint, args.out, image,

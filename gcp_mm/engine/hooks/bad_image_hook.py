@@ -4,7 +4,7 @@ import glob
 import logging
 import os
 import os.path as osp
-from typing import Iterator, Optional
+from typing import Optional
 
 from mmcv.transforms import LoadImageFromFile
 from mmengine.dist import all_gather_object, get_rank, is_main_process
@@ -18,19 +18,10 @@ from gcp_mm.datasets.bad_images import (
     read_report,
     short_path,
 )
+from gcp_mm.datasets.config_datasets import all_datasets
 
 REPORT_DIR = 'bad_images'
 LISTED_IN_LOG = 5
-
-
-def _datasets(dataset) -> Iterator:
-    """``dataset`` and the data sets inside wrappers (Concat, Repeat,
-    ClassBalanced)."""
-    yield dataset
-    for inner in getattr(dataset, 'datasets', None) or []:
-        yield from _datasets(inner)
-    if getattr(dataset, 'dataset', None) is not None:
-        yield from _datasets(dataset.dataset)
 
 
 def _safe_loader(step: LoadImageFromFile) -> SafeLoadImageFromFile:
@@ -49,7 +40,7 @@ def make_loading_safe(dataset, on_bad_image: Optional[str] = None,
     keep each step's own) and report file; returns how many steps load
     images."""
     count = 0
-    for inner in _datasets(dataset):
+    for inner in all_datasets(dataset):
         transforms = getattr(getattr(inner, 'pipeline', None),
                              'transforms', None)
         if transforms is None:
@@ -99,7 +90,7 @@ class BadImageHook(Hook):
         if loop is not None and hasattr(loop, 'dataloader'):
             make_loading_safe(loop.dataloader.dataset, 'stop')
             # their line says why 'skip' does not apply here
-            for inner in _datasets(loop.dataloader.dataset):
+            for inner in all_datasets(loop.dataloader.dataset):
                 for step in getattr(getattr(inner, 'pipeline', None),
                                     'transforms', None) or []:
                     if isinstance(step, SafeLoadImageFromFile):

@@ -14,6 +14,8 @@ from gcp_mm.checkpoint import (
     load_weights,
     read_state_dict,
 )
+from gcp_mm.checkpoint.io import CHECKPOINT_IN_FOLDER
+from gcp_mm.input_files import check_input_path
 
 # what a GCP classifier's head holds besides its classifier
 _GCP_HEAD = ('layer_reduce', 'neck.')
@@ -95,14 +97,12 @@ class GCPResNet(ResNet):
             super().init_weights()
             return
         self.check_pretrained(cfg)
-        path = cfg.get('checkpoint')
-        if not path or not os.path.isfile(path):
-            raise FileNotFoundError(
-                f'GCP-pretrained checkpoint not found: {path}. Convert the '
-                'released ImageNet weights with tools/convert_checkpoint.py '
-                '(or train them with configs/imagenet) and set '
-                'model.backbone.init_cfg.checkpoint, e.g. --cfg-options '
-                'model.backbone.init_cfg.checkpoint=PATH')
+        path = check_input_path(
+            cfg.get('checkpoint'), 'GCP-pretrained checkpoint', 'convert '
+            "the paper's ImageNet weights (tools/convert_checkpoint.py) or "
+            'train them (configs/imagenet), then set --cfg-options '
+            'model.backbone.init_cfg.checkpoint=PATH',
+            folder_fix=CHECKPOINT_IN_FOLDER)
         loaded = load_weights(self, path, f'GCPResNet(depth={self.depth})',
                               part='backbone')
         print_log(
