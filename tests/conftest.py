@@ -1,6 +1,9 @@
+import glob
+import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -55,3 +58,79 @@ def run_tool():
         return done
 
     return run
+
+
+# --- the package as pip users get it, and the demo run from it: built and
+# run once per session, shared by tests/test_packaging.py and the demo's
+# tests (tests/test_tools/test_train_test_demo.py)
+
+
+@pytest.fixture(scope='session')
+def wheel(tmp_path_factory):
+    """The wheel of this checkout, built once, offline, as
+    ``pip wheel .`` builds it."""
+    out = tmp_path_factory.mktemp('wheel')
+    done = subprocess.run(
+        [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+         '--no-build-isolation', '--no-index', '-q', '-w', str(out), ROOT],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    (path, ) = glob.glob(str(out / 'gcp_mm-*.whl'))
+    return path
+
+
+@pytest.fixture(scope='session')
+def installed(wheel, tmp_path_factory):
+    """The wheel installed into a folder of its own (``pip install
+    --target``); returns that folder."""
+    target = tmp_path_factory.mktemp('site')
+    done = subprocess.run(
+        [sys.executable, '-m', 'pip', 'install', '--no-deps', '--no-index',
+         '-q', '--target', str(target), wheel],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return str(target)
+
+
+def _run_installed(site, cwd, args, timeout=600):
+    """Run ``python ARGS`` in ``cwd`` with only ``site`` on PYTHONPATH
+    (the checkout is neither the working folder nor on the path)."""
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env['PYTHONPATH'] = site
+    env['PYTHONNOUSERSITE'] = '1'
+    done = subprocess.run([sys.executable, *map(str, args)], cwd=cwd,
+                          env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-4000:]
+    return done
+
+
+@pytest.fixture(scope='session')
+def run_installed():
+    """``run_installed(site, cwd, args)``: ``python ARGS`` in ``cwd`` with
+    only the installed folder ``site`` on the path."""
+    return _run_installed
+
+
+# the README demo at a tiny size, every part switched on: two rates, LRfast,
+# the landscape, detection
+TINY_DEMO = ('--epochs', '2', '--size', '32', '--train-per-class', '2',
+             '--val-per-class', '1', '--lr-factors', '1', '4',
+             '--fast-schedule', '--det-epochs', '1', '--det-size', '64',
+             '--det-train', '4', '--det-val', '2', '--landscape-interval',
+             '1', '--landscape-steps', '2')
+
+
+@pytest.fixture(scope='session')
+def tiny_demo(installed, tmp_path_factory):
+    """tools/demo.py as the wheel carries it, run once from another folder
+    with only the installed copy on the path, at the sizes of TINY_DEMO:
+    its work dir, what it printed and its summary.json."""
+    work = tmp_path_factory.mktemp('elsewhere')
+    tool = os.path.join(installed, 'gcp_mm', '.mim', 'tools', 'demo.py')
+    done = _run_installed(installed, work,
+                          [tool, '--work-dir', 'demo', *TINY_DEMO])
+    with open(work / 'demo' / 'summary.json') as f:
+        summary = json.load(f)
+    return SimpleNamespace(work_dir=work / 'demo', printed=done.stdout,
+                           summary=summary)

@@ -1,7 +1,8 @@
 """gcp-mm as a pip user gets it (setup.py, gcp_mm/resources.py): the wheel
 built from this checkout carries the model zoo (configs, metafiles,
 model-index.yml under gcp_mm/.mim), the tools and the licence, declares
-its dependencies, and works when installed into a folder of its own and
+its dependencies, and works when installed into a folder of its own
+(tests/conftest.py builds and installs it once per session) and
 used from another folder, with no checkout on the path."""
 import ast
 import email.parser
@@ -18,7 +19,6 @@ import zipfile
 from importlib import metadata
 
 import matplotlib
-import pytest
 import yaml
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 from packaging.requirements import Requirement
@@ -45,45 +45,6 @@ def metafile_models(task=None):
                 if task is None or task in tasks:
                     models[entry['Name']] = entry['Config']
     return models
-
-
-@pytest.fixture(scope='module')
-def wheel(tmp_path_factory):
-    """The wheel of this checkout, built once, offline, as
-    ``pip wheel .`` builds it."""
-    out = tmp_path_factory.mktemp('wheel')
-    done = subprocess.run(
-        [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
-         '--no-build-isolation', '--no-index', '-q', '-w', str(out), ROOT],
-        capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    (path, ) = glob.glob(str(out / 'gcp_mm-*.whl'))
-    return path
-
-
-@pytest.fixture(scope='module')
-def installed(wheel, tmp_path_factory):
-    """The wheel installed into a folder of its own (``pip install
-    --target``); returns that folder."""
-    target = tmp_path_factory.mktemp('site')
-    done = subprocess.run(
-        [sys.executable, '-m', 'pip', 'install', '--no-deps', '--no-index',
-         '-q', '--target', str(target), wheel],
-        capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    return str(target)
-
-
-def run_installed(site, cwd, args, timeout=600):
-    """Run ``python ARGS`` in ``cwd`` with only ``site`` on PYTHONPATH
-    (the checkout is neither the working folder nor on the path)."""
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env['PYTHONPATH'] = site
-    env['PYTHONNOUSERSITE'] = '1'
-    done = subprocess.run([sys.executable, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-4000:]
-    return done
 
 
 def wheel_metadata(wheel):
@@ -214,7 +175,7 @@ def test_every_imported_package_is_declared(wheel):
 
 
 def test_installed_wheel_works_outside_the_checkout(wheel, installed,
-                                                    tmp_path):
+                                                    run_installed, tmp_path):
     """From another folder, with only the installed copy on the path:
     mmpretrain lists the zoo, get_model builds and loads weights, the
     inferencer classifies a real photo, all from gcp_mm/.mim."""
@@ -294,7 +255,8 @@ def test_installed_wheel_works_outside_the_checkout(wheel, installed,
     assert out['n_scores'] == 1000 and abs(out['scores'] - 1) < 1e-4
 
 
-def test_installed_converter_finds_the_zoo_configs(installed, tmp_path):
+def test_installed_converter_finds_the_zoo_configs(installed, run_installed,
+                                                  tmp_path):
     """tools/convert_checkpoint.py as the wheel carries it, run from
     another folder: it finds configs/imagenet inside the package."""
     from gcp_mm.testing import reference_net, save_released
@@ -311,25 +273,19 @@ def test_installed_converter_finds_the_zoo_configs(installed, tmp_path):
     assert dst.is_file()
 
 
-def test_installed_demo_runs_from_its_own_configs(installed, tmp_path):
+def test_installed_demo_runs_from_its_own_configs(tiny_demo):
     """tools/demo.py as the wheel carries it, from another folder, at a
-    tiny size: its runs are the configs inside the package."""
-    tool = os.path.join(installed, 'gcp_mm', '.mim', 'tools', 'demo.py')
-    work = tmp_path / 'elsewhere'
-    work.mkdir()
-    run_installed(installed, work, [
-        tool, '--work-dir', 'demo', '--epochs', '1', '--size', '32',
-        '--train-per-class', '2', '--val-per-class', '1', '--lr-factors',
-        '1', '--landscape-interval', '0', '--det-epochs', '0'])
-    with open(work / 'demo' / 'summary.json') as f:
-        summary = json.load(f)
-    assert set(summary['classification']) == {'gap', 'gcp'}
+    tiny size (the session's demo run, tests/conftest.py; its summary is
+    checked in tests/test_tools/test_train_test_demo.py): its runs are the
+    configs inside the package."""
+    assert set(tiny_demo.summary['classification']) == {'gap', 'gcp'}
     # the run's config as mmengine dumps it: the package's demo config
-    assert list((work / 'demo').glob(
+    assert list(tiny_demo.work_dir.glob(
         'resnet18_gcp_lr*/resnet18_gcp_lradju_textures.py'))
 
 
-def test_missing_index_warns_once_naming_it(installed, tmp_path):
+def test_missing_index_warns_once_naming_it(installed, run_installed,
+                                           tmp_path):
     """An install whose index is gone says so at import, once, with the
     path, instead of an empty list_models in silence."""
     broken = tmp_path / 'site'

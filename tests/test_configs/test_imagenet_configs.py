@@ -2,6 +2,7 @@
 rate follows the docs/reference.md section 3 formula at every epoch or
 iteration."""
 import copy
+import functools
 import glob
 import math
 import os
@@ -21,8 +22,15 @@ CONFIGS = sorted(
     for p in glob.glob(os.path.join(CONFIG_DIR, '*.py')))
 
 
-def load(name):
+@functools.lru_cache(maxsize=None)
+def _read(name):
     return Config.fromfile(os.path.join(CONFIG_DIR, name + '.py'))
+
+
+def load(name):
+    """The config (a copy: the tests may edit it), read from its file once
+    per session (each read resolves the mmpretrain base files)."""
+    return copy.deepcopy(_read(name))
 
 
 def test_the_zoo_is_complete():

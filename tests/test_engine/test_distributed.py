@@ -1,6 +1,7 @@
 """DDP through torchrun with 2 CPU processes (gloo): a GCP classifier and
 a GCP_M Faster R-CNN train a few iterations and both ranks end with
-identical parameters."""
+identical parameters; the classifier's run also measures the landscape
+(gcp_mm.engine.LandscapeHook under DDP)."""
 import os
 import socket
 import subprocess
@@ -52,7 +53,8 @@ def run_two_ranks(cfg, tmp_path):
     (tmp_path / 'ddp_dump_hook.py').write_text(DUMP_HOOK)
     cfg.custom_imports = dict(imports=['gcp_mm', 'ddp_dump_hook'],
                               allow_failed_imports=False)
-    cfg.custom_hooks = [dict(type='DumpRankWeightsHook')]
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+        dict(type='DumpRankWeightsHook')]
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg_file = str(tmp_path / 'ddp.py')
     cfg.dump(cfg_file)
@@ -74,14 +76,26 @@ def run_two_ranks(cfg, tmp_path):
     return weights[0]
 
 
-def test_gcp_classifier_ranks_agree(tmp_path):
+def test_gcp_classifier_ranks_agree_and_rank_0_writes_the_landscape(
+        tmp_path):
+    """With the LandscapeHook at every iteration (the hook's DDP run): both
+    ranks train and measure (collectives), rank 0 alone writes."""
+    import json
+
     from gcp_mm.demo.data import make_color_texture_dataset
     make_color_texture_dataset(str(tmp_path / 'data'), 2, 1, size=32)
     cfg = classifier_config(str(tmp_path / 'data'), str(tmp_path / 'work'),
                            size=32, epochs=1)
     cfg.train_dataloader.batch_size = 4  # 2 iterations per rank
+    cfg.custom_hooks = [dict(type='LandscapeHook', interval=1, num_steps=2,
+                             split_module='backbone.maxpool',
+                             step_range=(0.1, 75.0))]
     weights = run_two_ranks(cfg, tmp_path)
     assert 'neck.reduction.0.weight' in weights
+    records = list((tmp_path / 'work').glob('*/landscape.jsonl'))
+    assert len(records) == 1
+    lines = records[0].read_text().splitlines()
+    assert [json.loads(line)['iter'] for line in lines] == [0, 1]
 
 
 def test_gcpm_faster_rcnn_ranks_agree(tmp_path):

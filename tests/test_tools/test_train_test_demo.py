@@ -1,9 +1,11 @@
 """tools/train.py, tools/test.py and the README demo, end to end on the
-generated colour-texture data set (tiny sizes)."""
+generated colour-texture data set (tiny sizes; the demo is run once per
+session, tests/conftest.py)."""
 import json
 import os
 
 import pytest
+import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -69,22 +71,11 @@ def independent_top1(cfg, checkpoint):
     return 100 * correct / total
 
 
-def run_tiny_demo(run_tool, work_dir):
-    printed = run_tool(
-        'demo.py', '--epochs', '2', '--size', '32', '--train-per-class', '2',
-        '--val-per-class', '1', '--lr-factors', '1', '4', '--fast-schedule',
-        '--work-dir',
-        work_dir, '--det-epochs', '1', '--det-size', '64', '--det-train',
-        '4', '--det-val', '2', '--landscape-interval', '1',
-        '--landscape-steps', '2').stdout
-    with open(os.path.join(work_dir, 'summary.json')) as f:
-        return printed, json.load(f)
-
-
-def test_demo_runs_end_to_end_and_repeats_exactly(tmp_path, run_tool):
-    """The demo at a tiny size, twice: every number of summary.json but
-    the timings is the same (the README promises it for the full size)."""
-    printed, summary = run_tiny_demo(run_tool, tmp_path / 'a')
+def test_demo_runs_end_to_end(tiny_demo):
+    """The demo at a tiny size (the session's run from the installed
+    wheel, tests/conftest.py): every part of summary.json, the figures and
+    the printed summary."""
+    printed, summary = tiny_demo.printed, tiny_demo.summary
     sweep = summary['classification']
     assert set(sweep) == {'gap', 'gcp'}
     from mmengine.config import Config
@@ -114,11 +105,61 @@ def test_demo_runs_end_to_end_and_repeats_exactly(tmp_path, run_tool):
     assert summary['seconds']['total'] >= summary['seconds']['detection']
     assert 'GCP_M ResNet-18' in printed and 'summary:' in printed
     for png in ('val_top1.png', 'lr_sweep.png', 'landscape.png'):
-        assert (tmp_path / 'a' / png).read_bytes()[:8] == \
+        assert (tiny_demo.work_dir / png).read_bytes()[:8] == \
             b'\x89PNG\r\n\x1a\n'
-    _, again = run_tiny_demo(run_tool, tmp_path / 'b')
-    for part in ('classification', 'fast_schedule', 'detection'):
-        assert again[part] == summary[part], part
+
+
+def same_weights(a, b):
+    from gcp_mm.checkpoint import load_checkpoint_file
+    a, b = load_checkpoint_file(str(a)), load_checkpoint_file(str(b))
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    return all(torch.equal(v, b['state_dict'][k])
+               for k, v in a['state_dict'].items())
+
+
+@pytest.mark.default_scope('mmpretrain')
+def test_demo_runs_repeat_exactly(tiny_demo, tmp_path):
+    """Every run of the demo is seeded: the GCP classifier run with the
+    landscape and the detector, repeated here (in this process, after
+    other tests) from the demo's own data and backbone, end with the same
+    weights, landscape and numbers as in the demo's run (the README
+    promises the same summary from two runs on one machine)."""
+    from mmengine.config import Config
+
+    from gcp_mm.analysis import read_val_curve
+    from gcp_mm.demo import (
+        DemoSettings,
+        auto_scaled_lr,
+        demo_config,
+        detection_demo,
+        lr_key,
+        train_classifier,
+    )
+    settings = DemoSettings(**dict(
+        tiny_demo.summary['settings'],
+        lr_factors=tuple(tiny_demo.summary['settings']['lr_factors'])))
+    demo = tiny_demo.work_dir
+    # the landscape's run: the config's own rate (factor 1)
+    base = auto_scaled_lr(Config.fromfile(
+        demo_config('resnet18_gcp_lradju_textures.py')))
+    run = demo / f'resnet18_gcp_lr{lr_key(base)}'
+    curve = train_classifier('gcp', str(demo / 'data'), str(tmp_path / 'gcp'),
+                             settings, base, landscape=True)
+    assert curve == read_val_curve(str(run))
+    assert same_weights(run / 'epoch_2.pth', tmp_path / 'gcp' / 'epoch_2.pth')
+    (landscape, ) = run.glob('*/landscape.jsonl')
+    (again, ) = (tmp_path / 'gcp').glob('*/landscape.jsonl')
+    assert again.read_text() == landscape.read_text()
+
+    best = tiny_demo.summary['detection']['backbone_lr']
+    metrics = detection_demo(str(tmp_path), str(
+        demo / f'resnet18_gcp_lr{best}' / 'epoch_2.pth'), settings)
+    assert {k.split('/')[-1]: v for k, v in metrics.items()
+            if k.startswith('coco/bbox_mAP')} == {
+                k: v for k, v in tiny_demo.summary['detection'].items()
+                if k != 'backbone_lr'}
+    assert same_weights(demo / 'faster_rcnn_gcpm' / 'epoch_1.pth',
+                        tmp_path / 'faster_rcnn_gcpm' / 'epoch_1.pth')
 
 
 def test_epoch_to_90():
@@ -127,11 +168,13 @@ def test_epoch_to_90():
     assert epoch_to([(1, 50.0), (2, 89.9)]) is None
 
 
-def test_converted_and_trained_checkpoints_fit_the_test_model(
-        tiny_data, tmp_path, run_tool):
+def test_converted_checkpoint_fits_the_test_model(tiny_data, tmp_path,
+                                                  run_tool):
     """tools/test.py refuses checkpoints that do not fit (every key and
-    shape), so a converted released file and one of our training
-    checkpoints evaluating at all means they fit exactly."""
+    shape), so a converted released file evaluating at all means it fits
+    exactly. (A training checkpoint of ours:
+    test_train_then_test_on_generated_data; the released file itself is
+    refused: tests/test_tools/test_user_errors.py.)"""
     from gcp_mm.cli import convert_released_checkpoint
     from gcp_mm.testing import classifier_config, reference_net, save_released
     net = reference_net('resnet18', 'gcp')
@@ -146,15 +189,7 @@ def test_converted_and_trained_checkpoints_fit_the_test_model(
     cfg.data_preprocessor.num_classes = 1000
     cfg_file = str(tmp_path / 'r18.py')
     cfg.dump(cfg_file)
-    run_tool('train.py', cfg_file, '--work-dir', tmp_path / 'train')
-    trained = str(tmp_path / 'train' / 'epoch_1.pth')
-    for checkpoint in (converted, trained):
-        out = tmp_path / 'metrics.json'
-        run_tool('test.py', cfg_file, checkpoint, '--work-dir',
-                 tmp_path / 'test', '--out', out)
-        assert 'accuracy/top1' in json.loads(out.read_text())
-    # the released file itself does not fit: refused, with the fix
-    refused = run_tool('test.py', cfg_file, released, '--work-dir',
-                       tmp_path / 'test', check=False)
-    assert refused.returncode == 2
-    assert 'tools/convert_checkpoint.py' in refused.stderr
+    out = tmp_path / 'metrics.json'
+    run_tool('test.py', cfg_file, converted, '--work-dir', tmp_path / 'test',
+             '--out', out)
+    assert 'accuracy/top1' in json.loads(out.read_text())

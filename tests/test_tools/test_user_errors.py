@@ -1,6 +1,7 @@
 """Every expected user mistake ends in one line that names the problem and
 the fix, exit status 2, no traceback, before anything is built (nothing is
 written to the work dir); the tools run as users run them."""
+import json
 import os
 import re
 import subprocess
@@ -326,13 +327,41 @@ def option_lines(help_text):
     return options
 
 
-@pytest.mark.parametrize('tool', TOOLS)
-def test_help_explains_every_option(tool):
+# Every tool's --help, in one interpreter (the imports of a tool's process
+# are most of its seconds): the exit status and the text of each.
+HELP_SCRIPT = '''
+import contextlib, io, json, runpy, sys
+texts = {}
+for tool in sys.argv[1:]:
+    out, status = io.StringIO(), None
+    sys.argv = [tool, '--help']
+    with contextlib.redirect_stdout(out):
+        try:
+            runpy.run_path(tool, run_name='__main__')
+        except SystemExit as done:
+            status = done.code
+    texts[tool] = [status, out.getvalue()]
+print(json.dumps(texts))
+'''
+
+
+@pytest.fixture(scope='module')
+def help_texts():
+    """tool -> (exit status, --help text)."""
     done = subprocess.run(
-        [sys.executable, os.path.join(ROOT, 'tools', tool), '--help'],
+        [sys.executable, '-c', HELP_SCRIPT,
+         *[os.path.join(ROOT, 'tools', tool) for tool in TOOLS]],
         capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    options = option_lines(done.stdout)
-    assert options, done.stdout
+    texts = json.loads(done.stdout.strip().splitlines()[-1])
+    return {tool: texts[os.path.join(ROOT, 'tools', tool)] for tool in TOOLS}
+
+
+@pytest.mark.parametrize('tool', TOOLS)
+def test_help_explains_every_option(tool, help_texts):
+    status, text = help_texts[tool]
+    assert status == 0, text
+    options = option_lines(text)
+    assert options, text
     for option, text in options:
         assert len(text.split()) >= 2, f'{tool}: {option} has no help'
