@@ -5,14 +5,16 @@
 
 Prints every metric of the config's test evaluator: top-1 / top-5 for
 classification, COCO AP for detection. Several GPUs: tools/dist_test.sh.
-A checkpoint whose keys or shapes do not fit the model is refused. --tta
+A checkpoint whose keys or shapes do not fit the model is refused, and so
+is a released .pth.tar of the paper as it is, with the conversion to run
+first (tools/convert_checkpoint.py; gcp_mm/checkpoint/loading.py). --tta
 evaluates with the config's test-time augmentation (the fine-grained
 configs: the centre crop and its mirror, scores averaged).
 """
 import argparse
 import json
 
-from gcp_mm.checkpoint import CheckpointError, check_checkpoint_file
+from gcp_mm.checkpoint import CheckpointError, checkpoint_format
 from gcp_mm.cli import (
     UsageError,
     add_runner_arguments,
@@ -65,7 +67,7 @@ def main(argv=None):
     if args.tta:
         apply_tta(cfg)
     try:
-        check_checkpoint_file(args.checkpoint)
+        checkpoint_format(args.checkpoint)
     except CheckpointError as err:
         raise UsageError(str(err)) from err
     cfg.load_from = args.checkpoint
