@@ -15,7 +15,6 @@ from gcp_mm.checkpoint import (
     load_weights,
     read_state_dict,
 )
-from gcp_mm.testing import reference_net, save_released
 
 
 class Classifier(nn.Module):
@@ -38,18 +37,16 @@ def test_our_names_load_exactly(tmp_path):
                                    rtol=0, atol=0)
 
 
-def test_released_files_are_refused_until_converted(tmp_path):
+def test_released_files_are_refused_until_converted(r18_released):
     from gcp_mm.checkpoint import build_model
-    from gcp_mm.cli import convert_released_checkpoint, zoo_config
+    from gcp_mm.cli import zoo_config
     from gcp_mm.config_file import read_config
-    net = reference_net('resnet18', 'gcp')
-    path = tmp_path / 'released.pth.tar'
-    save_released(net, path, 'resnet18')
+    net, path, converted = r18_released
     state = read_state_dict(str(path))
     assert is_released_state_dict(state)
     model = build_model(read_config(zoo_config('resnet18', 'gcp')))
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    fix = (r'^convert .*released\.pth\.tar with tools/convert_checkpoint\.py '
+    fix = (r'^convert .*r18\.pth\.tar with tools/convert_checkpoint\.py '
            r'first: it looks like a released resnet18 gcp file')
     # the whole classifier, its check, and its backbone alone
     with pytest.raises(CheckpointError, match=fix):
@@ -60,13 +57,11 @@ def test_released_files_are_refused_until_converted(tmp_path):
         load_weights(model.backbone, str(path), part='backbone')
     for key, value in model.state_dict().items():  # nothing was loaded
         torch.testing.assert_close(value, before[key], rtol=0, atol=0)
-    converted = str(tmp_path / 'converted.pth')
-    convert_released_checkpoint(str(path), converted)
     load_weights(model, converted)
     torch.testing.assert_close(model.state_dict()['head.fc.weight'],
-                               net.net.fc.weight, rtol=0, atol=0)
+                               net.fc.weight, rtol=0, atol=0)
     torch.testing.assert_close(model.backbone.layer4[1].conv2.weight,
-                               net.net.layer4[1].conv2.weight, rtol=0, atol=0)
+                               net.layer4[1].conv2.weight, rtol=0, atol=0)
 
 
 def test_a_backbone_alone_in_torchvision_names_is_no_released_file(

@@ -16,26 +16,12 @@ from gcp_mm.checkpoint import (
 )
 from gcp_mm.config_file import read_config
 from gcp_mm.errors import InputError
-from gcp_mm.testing import reference_net, save_released
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 CONFIG = os.path.join(ROOT, 'configs', 'imagenet', 'resnet18_gcp_lrnorm.py')
 FIX = (r'convert .*r18\.pth\.tar with tools/convert_checkpoint\.py first: '
        r'it looks like a released resnet18 gcp file')
-
-
-@pytest.fixture(scope='module')
-def r18(tmp_path_factory):
-    """A GCP ResNet-18 as released (legacy format), and converted."""
-    from gcp_mm.cli import convert_released_checkpoint
-    folder = tmp_path_factory.mktemp('r18')
-    net = reference_net('resnet18', 'gcp')
-    released = str(folder / 'r18.pth.tar')
-    save_released(net, released, 'resnet18')
-    converted = str(folder / 'r18_gcp.pth')
-    convert_released_checkpoint(released, converted)
-    return net.net, released, converted
 
 
 def test_the_model_is_built_as_the_runner_builds_it():
@@ -53,8 +39,8 @@ def test_the_model_is_built_as_the_runner_builds_it():
     assert set(build_model(cfg).state_dict()) == set(model.state_dict())
 
 
-def test_load_model_loads_every_weight(r18):
-    net, _, converted = r18
+def test_load_model_loads_every_weight(r18_released):
+    net, _, converted = r18_released
     model = load_model(read_config(CONFIG), converted)
     assert not model.training
     torch.testing.assert_close(model.backbone.layer3[0].conv1.weight,
@@ -106,8 +92,8 @@ def _builder(path):
                                    _test_tool, _test_tool_partial,
                                    _training_load_from, _builder])
 def test_every_entry_point_refuses_a_released_file_and_takes_it_converted(
-        entry, r18):
-    _, released, converted = r18
+        entry, r18_released):
+    _, released, converted = r18_released
     with pytest.raises(InputError, match=FIX) as info:
         entry(released)
     assert '\n' not in str(info.value) and len(str(info.value)) < 300
