@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from gcp_mm.constructor_arguments import constructor_arguments
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md'))
 # config keys of mmengine's own, not constructor arguments
@@ -63,33 +65,24 @@ def resolve(name):
     return registered().get(name, []) + gcp_mm_functions().get(name, [])
 
 
-def _constructor_arguments(obj):
-    """The keyword arguments ``obj`` takes, following ``**kwargs`` along
-    the MRO to the bases that receive them; None when they reach a
-    ``**kwargs`` nothing names (anything goes).
-
-    Private stand-in for the core's constructor-argument lookup (issue 25,
-    item 3), to be replaced by it once it is merged."""
+def _arguments(obj):
+    """The keyword arguments ``obj`` (a class or a function) takes; None
+    when a ``**kwargs`` that nothing names lets anything through."""
     if inspect.isclass(obj):
-        inits = [klass.__init__ for klass in obj.__mro__
-                 if '__init__' in vars(klass) and klass is not object]
-    else:
-        inits = [obj]
-    names = set()
-    for init in inits:
-        try:
-            params = inspect.signature(init).parameters.values()
-        except (TypeError, ValueError):
-            return None
-        names.update(p.name for p in params if p.kind in (
-            p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
-        if not any(p.kind == p.VAR_KEYWORD for p in params):
-            return names - {'self'}
-    return None
+        names = constructor_arguments(obj)
+        return None if names is None else set(names)
+    try:
+        params = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
 def takes(obj, keys):
-    arguments = _constructor_arguments(obj)
+    arguments = _arguments(obj)
     return arguments is None or set(keys) <= arguments
 
 
@@ -121,7 +114,7 @@ def wrong_calls(tree, where):
             continue
         if keys and not any(takes(obj, keys) for obj in candidates):
             missing = sorted(keys - set().union(*(
-                _constructor_arguments(obj) or set() for obj in candidates)))
+                _arguments(obj) or set() for obj in candidates)))
             yield f'{where}:{line}: {name} takes no {", ".join(missing)}'
 
 
@@ -182,7 +175,7 @@ def wrong_argument_lists(text, where):
         if len(keys) < 2 or call.args:
             continue
         anchored = [obj for obj in objects
-                    if keys & (_constructor_arguments(obj) or set())]
+                    if keys & (_arguments(obj) or set())]
         if anchored and not any(takes(obj, keys) for obj in anchored):
             names = sorted({obj.__name__ for obj in anchored})
             yield (f'{where}: `{span}`: no class the page names takes all '

@@ -23,6 +23,7 @@ import time
 from mmengine.logging import MMLogger
 
 from gcp_mm.cli import (
+    CfgOptionsAction,
     UsageError,
     add_debug_argument,
     check_data_paths,
@@ -65,6 +66,7 @@ def parse_args(argv=None):
                         '(default: work_dirs/<config name>)')
     parser.add_argument(
         '--cfg-options', nargs='+', metavar='KEY=VALUE',
+        action=CfgOptionsAction,
         help='override config entries, e.g. '
         'train_dataloader.dataset.data_root=data/mine')
     add_debug_argument(parser)

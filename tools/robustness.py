@@ -52,8 +52,8 @@ def parse_args(argv=None):
         'configs/imagenet/resnet50_gcp_lrnorm.py')
     parser.add_argument(
         'checkpoint', help="the model's weights: a checkpoint of "
-        'tools/train.py or tools/convert_checkpoint.py, or a released '
-        '.pth.tar of the paper as it is (converted on the fly)')
+        'tools/train.py, or a released .pth.tar of the paper converted by '
+        'tools/convert_checkpoint.py first')
     c = parser.add_mutually_exclusive_group()
     c.add_argument(
         '--imagenet-c', metavar='ROOT', help='released ImageNet-C: '

@@ -5,14 +5,16 @@
 
 Prints every metric of the config's test evaluator: top-1 / top-5 for
 classification, COCO AP for detection. Several GPUs: tools/dist_test.sh.
-A checkpoint whose keys or shapes do not fit the model is refused. --tta
+A checkpoint whose keys or shapes do not fit the model is refused, and so
+is a released .pth.tar of the paper as it is, with the conversion to run
+first (tools/convert_checkpoint.py; gcp_mm/checkpoint/loading.py). --tta
 evaluates with the config's test-time augmentation (the fine-grained
 configs: the centre crop and its mirror, scores averaged).
 """
 import argparse
 import json
 
-from gcp_mm.checkpoint import check_checkpoint_file
+from gcp_mm.checkpoint import checkpoint_format
 from gcp_mm.cli import (
     add_runner_arguments,
     apply_tta,
@@ -63,7 +65,7 @@ def main(argv=None):
                       args.launcher)
     if args.tta:
         apply_tta(cfg)
-    check_checkpoint_file(args.checkpoint)
+    checkpoint_format(args.checkpoint)
     cfg.load_from = args.checkpoint
     if args.partial:
         log_checkpoint_fit(cfg, args.checkpoint)

@@ -3,10 +3,11 @@
 
 The model is a config file or a model name of mmpretrain's hub (``import
 gcp_mm`` registers gcp-mm's, see ``gcp_mm.models.hub``); the checkpoint
-must fit it exactly (released ``.pth.tar`` files are converted first with
-``tools/convert_checkpoint.py``). Images are decoded with the config's test
-pipeline's decoder (the zoo: PIL), deep images scaled to 8 bits
-(``gcp_mm.datasets.decoding``), then run through mmpretrain's
+must fit it exactly (``gcp_mm.checkpoint.check_model_loads``: released
+``.pth.tar`` files are converted first with ``tools/convert_checkpoint.py``,
+the one policy of ``gcp_mm.checkpoint.loading``). Images are decoded with
+the config's test pipeline's decoder (the zoo: PIL), deep images scaled to
+8 bits (``gcp_mm.datasets.decoding``), then run through mmpretrain's
 ``ImageClassificationInferencer``. EXIF orientation is honoured by default
 (a phone photo is classified upright), unlike in training, where the zoo
 ignores it as torchvision does; ``exif=False`` ignores it too.
@@ -17,9 +18,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
-from gcp_mm.checkpoint import check_loadable
+from gcp_mm.checkpoint import check_model_loads
 from gcp_mm.config_file import read_config
 from gcp_mm.datasets.bad_images import image_problem
 from gcp_mm.datasets.decoding import decode_image
@@ -87,8 +87,7 @@ class Classifier:
                 f'{model}: set num_classes in the config (the '
                 'number of classes the checkpoint was trained '
                              'on)')
-        check_loadable(self._build_model().state_dict(), checkpoint,
-                       f'the model of {model}')
+        check_model_loads(self.cfg, checkpoint, f'the model of {model}')
         self.inferencer = ImageClassificationInferencer(
             self.cfg, pretrained=checkpoint, device=device)
         self.classes = self.inferencer.classes
@@ -100,11 +99,6 @@ class Classifier:
         gray = str(step.get('color_type', 'color')).startswith('grayscale')
         self.color_type = ('grayscale' if gray else 'color') + (
             '' if exif else '_ignore_orientation')
-
-    def _build_model(self):
-        from mmpretrain.registry import MODELS
-        with DefaultScope.overwrite_default_scope('mmpretrain'):
-            return MODELS.build(self.cfg.model)
 
     def load_image(self, path: str) -> np.ndarray:
         """The image as the config's test pipeline's decoder reads it (BGR),

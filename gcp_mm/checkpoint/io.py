@@ -72,13 +72,6 @@ def checkpoint_format(path: str) -> str:
         'torch.save file)')
 
 
-def check_checkpoint_file(path: str) -> None:
-    """Fail, naming the file, unless it exists and starts as a checkpoint
-    of either ``torch.save`` format (a cheap check before any model is
-    built; :func:`load_checkpoint_file` catches damage further in)."""
-    checkpoint_format(path)
-
-
 def _unsafe_globals(path: str, fmt: str) -> set:
     """Pickled classes/functions in the file that tensors-only loading
     refuses."""

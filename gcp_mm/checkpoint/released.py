@@ -27,9 +27,10 @@ _HEAD_OF_DIM = {256: 'gcp', 128: 'gcp128'}
 _RESNET_DEPTH = {(False, 2): 18, (False, 6): 34, (True, 6): 50,
                  (True, 23): 101}  # (bottleneck, blocks in layer3)
 
-# The GCP reduction: ResNets name it layer_reduce(_bn); MobileNetV2 and
-# ShuffleNetV2 hold Sequential(conv, BN, ReLU6) as dimension_reduction.
-_GCP_HEAD = {
+# The GCP reduction's keys, released -> ours: ResNets name it
+# layer_reduce(_bn); MobileNetV2 and ShuffleNetV2 hold Sequential(conv, BN,
+# ReLU6) as dimension_reduction.
+_GCP_REDUCTION_KEYS = {
     'layer_reduce.': 'neck.reduction.0.',
     'layer_reduce_bn.': 'neck.reduction.1.',
     'dimension_reduction.0.': 'neck.reduction.0.',
@@ -99,7 +100,8 @@ def _key_tables() -> Dict[str, Dict[str, str]]:
     tables = {arch: resnet for arch in ARCHS if arch.startswith('resnet')}
     tables['mobilenet_v2'] = _mobilenet_v2_table()
     tables['shufflenet_v2'] = _shufflenet_v2_table()
-    return {arch: dict(table, **_GCP_HEAD) for arch, table in tables.items()}
+    return {arch: dict(table, **_GCP_REDUCTION_KEYS)
+            for arch, table in tables.items()}
 
 
 _KEY_TABLES = _key_tables()

@@ -5,7 +5,12 @@ set-up (CPU distributed included), test-time augmentation, checkpoint
 conversion, and the one-line answers to ``InputError``s. The plugin core
 (``ops``, ``models``, ``engine``, ``datasets``, ``analysis``,
 ``robustness``, ``checkpoint``) never imports it."""
-from .config import load_config, parse_cfg_option, read_config
+from .config import (
+    CfgOptionsAction,
+    load_config,
+    parse_cfg_option,
+    read_config,
+)
 from .convert import convert_released_checkpoint, zoo_config
 from .errors import (
     UsageError,
@@ -35,7 +40,7 @@ from .runner import (
 from .tta import apply_tta
 
 __all__ = [
-    'load_config', 'parse_cfg_option', 'read_config',
+    'CfgOptionsAction', 'load_config', 'parse_cfg_option', 'read_config',
     'convert_released_checkpoint', 'zoo_config', 'UsageError',
     'add_debug_argument', 'add_runner_arguments', 'exit_on_usage_error',
     'one_line', 'pipeline_input_size', 'set_pipeline_input_size',

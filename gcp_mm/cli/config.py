@@ -4,11 +4,12 @@ import ast
 import difflib
 import inspect
 import os.path as osp
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 from gcp_mm.config_file import read_config
+from gcp_mm.constructor_arguments import constructor_arguments
 from gcp_mm.datasets.image_files import read_every_image_format
 from gcp_mm.engine.safety import CONFIG_KEYS as SAFETY_CONFIG_KEYS
 
@@ -28,25 +29,56 @@ def _value(node: ast.AST) -> Any:
     return ast.literal_eval(node)
 
 
+def _cannot_read(key: str, raw: str) -> UsageError:
+    return UsageError(
+        f'--cfg-options {key}: cannot read {raw!r} as a value; write lists '
+        'as [1, 2] or 1,2 and configs as dict(type=...)')
+
+
 def parse_cfg_option(text: str) -> tuple:
-    """``'a.b=value'`` -> ('a.b', value). Values are Python literals
-    (numbers, strings, True/False/None, lists, tuples, ``dict(...)``);
-    anything else is taken as a plain string (``work_dir=runs/a``)."""
+    """``'a.b=value'`` -> ('a.b', value), the value read as mmengine's
+    ``DictAction`` reads it (the OpenMMLab convention): ``1,2`` and
+    ``[1,2]`` are lists, ``(1,2)`` a tuple (nested too), numbers,
+    True/False/None, anything else a string (``work_dir=runs/a``, quotes
+    stripped). Two additions: configs written as configs write them,
+    ``dict(type=...)`` or ``{...}`` (also inside lists), which DictAction
+    cannot read, are read as Python literals; and a single value keeps its
+    inner spaces (DictAction drops every space, even in a path)."""
     key, sep, raw = text.partition('=')
     if not sep or not key:
         raise UsageError(
             f'--cfg-options {text!r}: expected key=value, e.g. '
             'train_cfg.max_epochs=10')
+    if 'dict(' in raw or raw.strip().startswith('{'):
+        try:
+            return key, _value(ast.parse(raw.strip(), mode='eval').body)
+        except (SyntaxError, ValueError, TypeError):
+            raise _cannot_read(key, raw) from None
+    single = raw.strip().strip('\'"')
+    if ',' not in single and not single.startswith(('(', '[')):
+        return key, DictAction._parse_int_float_bool(single)
     try:
-        value = _value(ast.parse(raw.strip(), mode='eval').body)
-    except (SyntaxError, ValueError, TypeError):
-        if any(c in raw for c in '[](){}'):
-            raise UsageError(
-                f'--cfg-options {key}: cannot read {raw!r} as a value; '
-                'write lists as [1, 2] and configs as dict(type=...)'
-            ) from None
-        value = raw
-    return key, value
+        return key, DictAction._parse_iterable(raw)
+    except (AssertionError, RecursionError):  # unbalanced brackets
+        raise _cannot_read(key, raw) from None
+
+
+def parse_cfg_options(texts: Sequence[str]) -> Dict[str, Any]:
+    """``KEY=VALUE`` strings as a dict (:func:`parse_cfg_option`); a key
+    given twice keeps its last value."""
+    return dict(parse_cfg_option(text) for text in texts)
+
+
+class CfgOptionsAction(DictAction):
+    """``--cfg-options KEY=VALUE ...`` as an argparse action: mmengine's
+    ``DictAction`` (repeated options add up) with the values of
+    :func:`parse_cfg_option`. The keys are checked against the config
+    afterwards, by :func:`load_config`."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        options = dict(getattr(namespace, self.dest, None) or {})
+        options.update(parse_cfg_options(values or ()))
+        setattr(namespace, self.dest, options)
 
 
 def _runner_arguments() -> set:
@@ -177,15 +209,9 @@ def _check_new_argument(cfg: Config, key: str, node: dict, part: str):
     cls = _registered_class(cfg, node['type'])
     if cls is None:
         return
-    names = []
-    for klass in cls.__mro__:  # **kwargs go on to the base class
-        if klass is object:
-            return  # nothing says which names are taken
-        params = inspect.signature(klass.__init__).parameters
-        names += [n for n, p in params.items() if n != 'self'
-                  and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
-        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-            break
+    names = constructor_arguments(cls)
+    if names is None:
+        return  # **kwargs reach object: nothing says which names are taken
     if part not in names:
         close = difflib.get_close_matches(part, names, n=1)
         prefix = key[:-len(part)]
@@ -196,15 +222,17 @@ def _check_new_argument(cfg: Config, key: str, node: dict, part: str):
 
 
 def load_config(config: str,
-                cfg_options: Optional[Sequence[str]] = None,
+                cfg_options: Union[Mapping[str, Any], Sequence[str],
+                                   None] = None,
                 work_dir: Optional[str] = None,
                 launcher: str = 'none') -> Config:
-    """The config file with ``--cfg-options`` (``key=value`` strings,
-    checked against the config) applied, the launcher and the work dir set
-    (default ``work_dirs/<config name>``)."""
+    """The config file with ``--cfg-options`` applied, the launcher and
+    the work dir set (default ``work_dirs/<config name>``). The options are
+    what :class:`CfgOptionsAction` parsed (a dict) or ``key=value``
+    strings; every key and value is checked against the config first."""
     cfg = read_config(config)
-    options: Dict[str, Any] = dict(
-        parse_cfg_option(text) for text in cfg_options or ())
+    options: Dict[str, Any] = dict(cfg_options) if isinstance(
+        cfg_options, Mapping) else parse_cfg_options(cfg_options or ())
     for key, value in options.items():
         _check_option_key(cfg, key)
         _check_option_type(cfg, key, value)

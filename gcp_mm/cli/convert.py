@@ -5,17 +5,17 @@ import os
 from typing import Optional
 
 import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 from gcp_mm.checkpoint import (
     CheckpointError,
+    build_model,
     convert_released_state_dict,
     detect_arch,
     is_released_state_dict,
     read_state_dict,
     zoo_config_name,
 )
+from gcp_mm.config_file import read_config
 from gcp_mm.resources import config_path
 
 
@@ -35,7 +35,6 @@ def convert_released_checkpoint(src: str,
     ``arch`` / ``head`` are detected from the checkpoint unless given; a
     given value that disagrees with the checkpoint is an error.
     """
-    from mmpretrain.registry import MODELS
     state = read_state_dict(src)
     if state and not is_released_state_dict(state):
         raise CheckpointError(
@@ -50,8 +49,7 @@ def convert_released_checkpoint(src: str,
                 f'{src} holds a {found_arch} {found_head} model, not the '
                 f'requested {name} {given!r}')
     config = zoo_config(found_arch, found_head)
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(Config.fromfile(config).model)
+    model = build_model(read_config(config))
     converted = convert_released_state_dict(state, model.state_dict(),
                                             found_arch, source=src)
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)

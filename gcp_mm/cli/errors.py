@@ -112,8 +112,11 @@ def add_runner_arguments(parser, example: str, scripts: str) -> None:
     ``key=value`` shown in the help; ``scripts`` names the launch scripts
     that set ``--launcher``."""
     import argparse
+
+    from .config import CfgOptionsAction
     parser.add_argument(
         '--cfg-options', nargs='+', metavar='KEY=VALUE',
+        action=CfgOptionsAction,
         help=f'override config entries, e.g. {example}; a key the config '
         'does not have is an error')
     parser.add_argument('--launcher', default='none',

@@ -10,18 +10,22 @@ from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 from gcp_mm.checkpoint import (
     REMOTE_CHECKPOINTS,
     CheckpointError,
     StateDictMismatch,
-    check_checkpoint_file,
-    check_loadable,
+    build_model,
+    check_gcp_backbone_init,
+    check_model_loads,
     check_state_dict_fits,
+    checkpoint_format,
+    checkpoint_model_config,
     describe_kept,
     detect_arch,
+    is_released_state_dict,
     read_state_dict,
+    refuse_released,
 )
 from gcp_mm.checkpoint.io import CHECKPOINT_IN_FOLDER
 from gcp_mm.datasets.bad_images import short_path
@@ -114,7 +118,7 @@ def check_class_folders(cfg: Config, loaders: Sequence[str] = (
                     'same ones, since classes are numbered by their sorted '
                     'folder names')
             found.append((loader, folder, classes))
-    head = _model_cfg(cfg).get('head') or {}
+    head = checkpoint_model_config(cfg).get('head') or {}
     if not found or 'num_classes' not in head:
         return
     num_classes, (_, folder, classes) = head['num_classes'], found[0]
@@ -176,8 +180,10 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
     mmengine fetches URLs). A ``Pretrained`` init with a ``prefix`` (the
     fine-tuning configs load ``backbone.`` and ``neck.`` of an ImageNet
     checkpoint) must find those weights in the file, every key and shape of
-    the part, since mmengine would load a partial match silently."""
-    model = _model_cfg(cfg)
+    the part, since mmengine would load a partial match silently. A
+    released file of the paper as training's ``load_from`` is refused, with
+    the conversion to run (the one policy, ``gcp_mm.checkpoint.loading``)."""
+    model = checkpoint_model_config(cfg)
     inits = list(_pretrained_inits(model)) if init_weights else []
     sources = [(f'{key}.checkpoint', init.get('checkpoint'))
                for key, init in inits]
@@ -198,17 +204,22 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
             ' '.join(f'{k}=PATH' for k in keys), key=key,
             folder_fix=CHECKPOINT_IN_FOLDER)
         try:
-            check_checkpoint_file(path)
+            checkpoint_format(path)
         except CheckpointError as err:
             raise UsageError(f'{key}: {err}') from err
     backbone = model.get('backbone') or {}
     if init_weights and str(backbone.get('type')).split('.')[-1] == \
             'GCPResNet':
-        from mmengine.registry import MODELS
         try:
-            MODELS.get('GCPResNet').check_pretrained(backbone.get('init_cfg'))
+            check_gcp_backbone_init(backbone.get('init_cfg'))
         except CheckpointError as err:
             raise UsageError(f'model.backbone.init_cfg: {err}') from err
+    # training's load_from (tools/test.py checks its checkpoint's fit):
+    # mmengine loads by name, and of a released file nothing, with a warning
+    load_from = cfg.get('load_from') if init_weights and not cfg.get(
+        'resume') else None
+    if load_from and not str(load_from).startswith(REMOTE_CHECKPOINTS):
+        _refuse_released_load_from(load_from)
     prefixed = [(key, init) for key, init in inits if init.get('prefix')]
     # one file under two spellings (relative, absolute, a link) is one file
     paths = {str(init.get('checkpoint')) if str(init.get('checkpoint'))
@@ -233,7 +244,7 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
             except CheckpointError as err:
                 raise UsageError(f'{key}.checkpoint: {err}') from err
         _check_part_fits(cfg, key, init, states[osp.realpath(path)])
-    target = _build_model(cfg).state_dict() if states else {}
+    target = build_model(cfg).state_dict() if states else {}
     for path, state in states.items():
         prefixes = tuple(
             init['prefix'].rstrip('.') + '.' for _, init in prefixed
@@ -241,6 +252,22 @@ def check_pretrained_backbone(cfg: Config, init_weights: bool = True) -> None:
         log_partial_load(path, state, target, [
             k for k in target if k.startswith(prefixes) and k in state],
             ', '.join(p.rstrip('.') for p in prefixes))
+
+
+def _refuse_released_load_from(path: str) -> None:
+    """A released file as ``load_from`` is refused with the conversion to
+    run; other layouts are left to mmengine."""
+    state = read_state_dict(path)
+    if not is_released_state_dict(state):
+        return
+    try:
+        detect_arch(state)
+    except CheckpointError:
+        return  # no released network: not ours to judge
+    try:
+        refuse_released(state, path, 'load_from')
+    except CheckpointError as err:
+        raise UsageError(f'load_from: {err}') from err
 
 
 def log_partial_load(path: str, state: dict, target: dict,
@@ -261,7 +288,8 @@ def log_checkpoint_fit(cfg: Config, checkpoint: str) -> None:
     """For ``tools/test.py --partial``: the one line of
     :func:`log_partial_load` for the keys of ``checkpoint`` that fit."""
     state = read_state_dict(checkpoint)
-    target = _build_model(cfg).state_dict()
+    refuse_released(state, checkpoint, 'tools/test.py --partial')
+    target = build_model(cfg).state_dict()
     log_partial_load(checkpoint, state, target, [
         k for k, v in target.items()
         if k in state and tuple(state[k].shape) == tuple(v.shape)])
@@ -286,7 +314,7 @@ def _check_part_fits(cfg: Config, key: str, init: dict, state: dict) -> None:
         raise UsageError(f'{key}.checkpoint: {path} has no {prefix}* '
                          f'weights; {fix}')
     part = key.split('.')[1]
-    target = _build_model(cfg, part).state_dict()
+    target = build_model(cfg, part).state_dict()
     try:
         check_state_dict_fits(part_state, target, f'model.{part}',
                               f'{path} ({prefix}*)')
@@ -296,31 +324,11 @@ def _check_part_fits(cfg: Config, key: str, init: dict, state: dict) -> None:
             'this architecture') from err
 
 
-def _model_cfg(cfg: Config) -> dict:
-    """The model config, inside the test-time augmentation wrapper
-    (``tools/test.py --tta``) if there is one."""
-    model = cfg.get('model') or {}
-    if 'module' in model and 'backbone' not in model:
-        return model['module']
-    return model
-
-
-def _build_model(cfg: Config, part: Optional[str] = None):
-    from mmengine.registry import MODELS
-    model_cfg = _model_cfg(cfg)
-    if part is not None:
-        model_cfg = model_cfg[part]
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        return MODELS.build(model_cfg)
-
-
-def _build_neck(cfg: Config, neck: dict):
+def _build_neck(cfg: Config):
     """The config's neck, built; its constructor's own checks (a
     ``ValueError``) become a ``UsageError`` naming ``model.neck``."""
-    from mmengine.registry import MODELS
     try:
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-            return MODELS.build(neck)
+        return build_model(cfg, 'neck')
     except ValueError as err:
         raise UsageError(f'model.neck: {err}') from err
 
@@ -330,7 +338,7 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
     the neck builds (its own argument checks), the head's width is the
     neck's ``out_channels``, and the backbone leaves more than one position
     at the configured input size."""
-    model = _model_cfg(cfg)
+    model = checkpoint_model_config(cfg)
     neck_cfg = model.get('neck') or {}
     if str(neck_cfg.get('type')).split('.')[-1] not in (
             'GlobalCovariancePooling', 'DropCovPooling'):
@@ -338,7 +346,7 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
     token_input = bool(neck_cfg.get('token_input', False))
     check_backbone_config(model.get('backbone') or {}, token_input)
     check_backbone_fits_neck(model.get('backbone') or {}, neck_cfg)
-    neck = _build_neck(cfg, neck_cfg)
+    neck = _build_neck(cfg)
     head = model.get('head') or {}
     if head.get('in_channels') not in (None, neck.out_channels):
         raise UsageError(
@@ -354,7 +362,7 @@ def check_gcp_model_config(cfg: Config, check_spatial: bool = True) -> None:
             break
     if not check_spatial or size is None or 'backbone' not in model:
         return
-    backbone = _build_model(cfg, 'backbone')
+    backbone = build_model(cfg, 'backbone')
     backbone.eval()  # OpenMMLab backbones' train() returns None
     with torch.no_grad():
         feats = backbone(torch.zeros(1, 3, size, size))
@@ -410,8 +418,7 @@ def check_checkpoint_fits(
     network and prints a meaningless accuracy); otherwise one
     ``UsageError`` that starts with ``prefix`` and gives ``fix``."""
     try:
-        check_loadable(_build_model(cfg).state_dict(), checkpoint,
-                       f'the model of {osp.basename(cfg.filename)}')
+        check_model_loads(cfg, checkpoint)
     except StateDictMismatch as err:
         raise mismatch_answer(cfg, err, prefix + fix) from err
     except CheckpointError as err:
@@ -474,7 +481,8 @@ def check_topk(cfg: Config, loaders: Sequence[str],
     the number of classes (``model.head.num_classes``, else the class
     folders): mmpretrain's ``Accuracy`` fails at the end of the first
     evaluation otherwise, after a whole epoch of training."""
-    num_classes = (_model_cfg(cfg).get('head') or {}).get('num_classes')
+    num_classes = (checkpoint_model_config(cfg).get('head')
+                   or {}).get('num_classes')
     for loader in loaders:
         classes = num_classes or (class_counts or {}).get(loader)
         if not classes:
@@ -508,7 +516,7 @@ def check_resume(cfg: Config) -> Optional[str]:
     check_input_path(path, 'checkpoint file', key='--resume',
                      folder_fix=CHECKPOINT_IN_FOLDER)
     try:
-        check_checkpoint_file(path)
+        checkpoint_format(path)
     except CheckpointError as err:
         raise UsageError(f'--resume: {err}') from err
     check_resume_fits(cfg, path)

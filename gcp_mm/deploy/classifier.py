@@ -21,15 +21,10 @@ class ClassifierLogits(nn.Module):
 
 def build_classifier(cfg: Config, checkpoint: str = None) -> nn.Module:
     """The config's model in eval mode, with ``checkpoint``'s weights
-    (which must fit it exactly) when given."""
-    from mmpretrain.registry import MODELS
-
-    from gcp_mm.checkpoint import load_weights
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(cfg.model)
-    if checkpoint is not None:
-        load_weights(model, checkpoint, 'the model of the config')
-    return model.eval()
+    (which must fit it exactly) when given
+    (``gcp_mm.checkpoint.load_model``)."""
+    from gcp_mm.checkpoint import load_model
+    return load_model(cfg, checkpoint, 'the model of the config')
 
 
 def pipeline_input(cfg: Config, model: nn.Module,

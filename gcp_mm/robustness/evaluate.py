@@ -23,9 +23,9 @@ def check_model_files(config: str, checkpoint: str) -> None:
                      'e.g. configs/imagenet/resnet50_gcp_lrnorm.py')
     check_input_path(
         checkpoint, 'checkpoint file', "pass the weights of the config's "
-        'model (a checkpoint of tools/train.py, one made by '
-        'tools/convert_checkpoint.py, or a released .pth.tar of the paper '
-        'as it is)', folder_fix=CHECKPOINT_IN_FOLDER)
+        'model (a checkpoint of tools/train.py, or one made by '
+        'tools/convert_checkpoint.py from a released .pth.tar)',
+        folder_fix=CHECKPOINT_IN_FOLDER)
 
 
 def check_image_folder(root: str, purpose: str) -> None:
@@ -40,33 +40,24 @@ def check_image_folder(root: str, purpose: str) -> None:
 
 
 def load_classifier(config: str, checkpoint: str, device: str = 'cpu'):
-    """The config's model, with the config's data preprocessor (as
-    mmengine's Runner builds it) and the checkpoint's weights
-    (``gcp_mm.checkpoint.load_weights``: our checkpoints, and the paper's
-    released files converted on the fly), in eval mode. A checkpoint that
-    cannot be read raises ``CheckpointError``; one that does not fit the
-    model, ``RobustnessInputError``."""
-    from mmengine.registry import DefaultScope
-    from mmpretrain.registry import MODELS
-
-    from gcp_mm.checkpoint import StateDictMismatch, load_weights
+    """The config's model with the checkpoint's weights, in eval mode
+    (``gcp_mm.checkpoint.load_model``: built as mmengine's Runner builds
+    it, with the config's data preprocessor; a released file of the paper
+    is refused with the conversion to run first, as by every loader). A
+    checkpoint that cannot be read raises ``CheckpointError``; one that
+    does not fit the model, ``RobustnessInputError``."""
+    from gcp_mm.checkpoint import StateDictMismatch, load_model
     from gcp_mm.config_file import read_config
 
     check_model_files(config, checkpoint)
-    cfg = read_config(config)
-    model_cfg = cfg.model.copy()
-    if cfg.get('data_preprocessor') is not None:
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope', 'mmpretrain')):
-        model = MODELS.build(model_cfg)
     try:
-        load_weights(model, checkpoint, f'the model of {config}')
+        model = load_model(read_config(config), checkpoint,
+                           f'the model of {config}')
     except StateDictMismatch as err:
         raise RobustnessInputError(
             'pass a checkpoint of the config\'s model (or the config of '
             f'the checkpoint\'s): {err}') from err
-    return model.to(device).eval()
+    return model.to(device)
 
 
 @torch.no_grad()

@@ -9,7 +9,6 @@ from mmengine.logging import HistoryBuffer
 
 from gcp_mm.checkpoint import (
     CheckpointError,
-    check_checkpoint_file,
     check_state_dict_fits,
     checkpoint_format,
     load_checkpoint_file,
@@ -82,7 +81,7 @@ def test_truncated_zip_file_is_refused(tmp_path):
     path.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(CheckpointError, match=r'cut\.pth.*zip archive is '
                        'truncated or corrupt'):
-        check_checkpoint_file(str(path))
+        checkpoint_format(str(path))
 
 
 def test_corrupted_legacy_bytes_are_refused(released_r18, tmp_path):
@@ -101,7 +100,7 @@ def test_other_files_are_refused(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(CheckpointError,
                        match=r'broken\.pth\.tar.*not a PyTorch checkpoint'):
-        check_checkpoint_file(str(path))
+        checkpoint_format(str(path))
 
 
 def test_missing_file(tmp_path):

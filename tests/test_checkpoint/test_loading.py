@@ -1,6 +1,7 @@
 """gcp_mm.checkpoint's one loading entry: our checkpoints, the paper's
-released files (converted on the fly), a backbone out of a classifier, and
-what does not fit, in a one-line message with the full list on request."""
+released files (refused as they are, with the conversion to run: the one
+policy), a backbone out of a classifier, and what does not fit, in a
+one-line message with the full list on request."""
 import pytest
 import torch
 import torch.nn as nn
@@ -15,7 +16,6 @@ from gcp_mm.checkpoint import (
     read_state_dict,
 )
 from gcp_mm.errors import InputFileError
-from gcp_mm.testing import reference_net, save_released
 
 
 class Classifier(nn.Module):
@@ -38,25 +38,48 @@ def test_our_names_load_exactly(tmp_path):
                                    rtol=0, atol=0)
 
 
-def test_released_files_are_converted_on_the_fly(tmp_path):
-    from mmengine.config import Config
-    from mmpretrain.registry import MODELS
-
+def test_released_files_are_refused_until_converted(r18_released):
+    from gcp_mm.checkpoint import build_model
     from gcp_mm.cli import zoo_config
-    net = reference_net('resnet18', 'gcp')
-    path = tmp_path / 'released.pth.tar'
-    save_released(net, path, 'resnet18')
+    from gcp_mm.config_file import read_config
+    net, path, converted = r18_released
     state = read_state_dict(str(path))
     assert is_released_state_dict(state)
-    model = MODELS.build(Config.fromfile(zoo_config('resnet18',
-                                                    'gcp')).model)
-    load_weights(model, str(path))
-    torch.testing.assert_close(model.state_dict()['head.fc.weight'],
-                               net.net.fc.weight, rtol=0, atol=0)
-    # mmengine loads by name: a released file is refused, with the fix
-    with pytest.raises(CheckpointError, match=r'^convert .*released\.pth'
-                       r'\.tar with tools/convert_checkpoint\.py first'):
+    model = build_model(read_config(zoo_config('resnet18', 'gcp')))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fix = (r'^convert .*r18\.pth\.tar with tools/convert_checkpoint\.py '
+           r'first: it looks like a released resnet18 gcp file')
+    # the whole classifier, its check, and its backbone alone
+    with pytest.raises(CheckpointError, match=fix):
+        load_weights(model, str(path))
+    with pytest.raises(CheckpointError, match=fix):
         check_loadable(model.state_dict(), str(path))
+    with pytest.raises(CheckpointError, match=fix):
+        load_weights(model.backbone, str(path), part='backbone')
+    for key, value in model.state_dict().items():  # nothing was loaded
+        torch.testing.assert_close(value, before[key], rtol=0, atol=0)
+    load_weights(model, converted)
+    torch.testing.assert_close(model.state_dict()['head.fc.weight'],
+                               net.fc.weight, rtol=0, atol=0)
+    torch.testing.assert_close(model.backbone.layer4[1].conv2.weight,
+                               net.layer4[1].conv2.weight, rtol=0, atol=0)
+
+
+def test_a_backbone_alone_in_torchvision_names_is_no_released_file(
+        tmp_path):
+    """Only a released classifier (with its head) is refused: a backbone
+    saved alone loads as it is."""
+    import torchvision
+    net = torchvision.models.resnet18()
+    del net.fc
+    path = tmp_path / 'backbone.pth'
+    torch.save(net.state_dict(), path)
+    target = torchvision.models.resnet18()
+    del target.fc
+    loaded = load_weights(target, str(path), part='backbone')
+    assert loaded.dropped == []
+    torch.testing.assert_close(target.layer2[0].conv1.weight,
+                               net.layer2[0].conv1.weight, rtol=0, atol=0)
 
 
 def test_backbone_of_a_classifier(tmp_path):

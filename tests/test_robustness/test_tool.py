@@ -1,6 +1,7 @@
 """tools/robustness.py as a user runs it (a subprocess): the help of every
 option, one-line errors for expected mistakes, the normalisation by a
-baseline run, and the paper's released checkpoint format."""
+baseline run, and the paper's released checkpoint format (converted
+first)."""
 import copy
 import json
 import re
@@ -176,13 +177,21 @@ def released_resnet18(num_classes=10):
 
 @pytest.mark.parametrize('legacy', [True, False],
                          ids=['legacy-format', 'zip-format'])
-def test_released_checkpoint_is_converted_on_the_fly(
+def test_released_checkpoint_is_refused_then_converted(
         legacy, released_p, helpers, run_tool, tmp_path):
     """A checkpoint as the paper released it (PyTorch 1.3/1.4: the legacy
     non-zip torch.save format; epoch, arch, a 'module.'-prefixed
-    torchvision state_dict, best_acc1 as a tensor, the SGD state) goes
-    through gcp_mm.checkpoint's conversion; the tool's numbers are the
-    torchvision network's own on the decoded frames."""
+    torchvision state_dict, best_acc1 as a tensor, the SGD state) is
+    refused as it is, with the conversion to run (the one policy for
+    released files); converted by gcp_mm.checkpoint, the tool's numbers are
+    the torchvision network's own on the decoded frames."""
+    from gcp_mm.checkpoint import (
+        CheckpointError,
+        build_model,
+        convert_released_state_dict,
+        read_state_dict,
+    )
+    from gcp_mm.robustness.evaluate import load_classifier
     net = released_resnet18()
     # the SGD state with momentum buffers, from a step on a copy
     trained = copy.deepcopy(net)
@@ -190,15 +199,24 @@ def test_released_checkpoint_is_converted_on_the_fly(
                                 weight_decay=1e-4)
     trained(torch.randn(2, 3, 32, 32)).sum().backward()
     optimizer.step()
-    path = tmp_path / 'resnet18_gap.pth.tar'
+    released = tmp_path / 'resnet18_gap.pth.tar'
     state = {'module.' + k: v for k, v in net.state_dict().items()}
     torch.save(dict(epoch=100, arch='resnet18', state_dict=state,
                     best_acc1=torch.tensor(69.8),
-                    optimizer=optimizer.state_dict()), path,
+                    optimizer=optimizer.state_dict()), released,
                _use_new_zipfile_serialization=not legacy)
-    assert zipfile.is_zipfile(path) is not legacy
+    assert zipfile.is_zipfile(released) is not legacy
     config = tmp_path / 'resnet18_gap.py'
-    helpers.model_config(10).dump(str(config))
+    cfg = helpers.model_config(10)
+    cfg.dump(str(config))
+    with pytest.raises(CheckpointError, match=r'^convert .*resnet18_gap\.'
+                       r'pth\.tar with tools/convert_checkpoint\.py first: '
+                       r'it looks like a released resnet18 gap file'):
+        load_classifier(str(config), str(released))
+    path = tmp_path / 'resnet18_gap.pth'
+    torch.save(dict(state_dict=convert_released_state_dict(
+        read_state_dict(str(released)), build_model(cfg).state_dict(),
+        'resnet18')), path)
     run_tool('robustness.py', config, path, '--imagenet-p', released_p,
              '--perturbations', 'rotate', '--work-dir', tmp_path / 'out')
     result = json.loads(
@@ -218,12 +236,12 @@ def test_released_checkpoint_is_converted_on_the_fly(
 
 
 def test_checkpoint_of_another_model_is_one_error_line(
-        tiny_classifier, released_p, run_tool, tmp_path):
-    net = released_resnet18(num_classes=7)  # the config has 10 classes
-    path = tmp_path / 'r18.pth.tar'
-    torch.save(dict(state_dict={'module.' + k: v
-                                for k, v in net.state_dict().items()}),
-               path)
+        tiny_classifier, released_p, helpers, run_tool, tmp_path):
+    from gcp_mm.checkpoint import build_model
+    # the config has 10 classes
+    other = build_model(helpers.model_config(num_classes=7))
+    path = tmp_path / 'r18.pth'
+    torch.save(dict(state_dict=other.state_dict()), path)
     done = run_tool('robustness.py', tiny_classifier[1], path,
                     '--imagenet-p', released_p, '--perturbations', 'rotate',
                     '--work-dir', tmp_path / 'out', check=False)

@@ -1,4 +1,3 @@
-import os
 from typing import Tuple
 
 import torch
@@ -7,18 +6,9 @@ from mmdet.models.backbones import ResNet
 from mmengine.logging import print_log
 from mmengine.registry import MODELS
 
-from gcp_mm.checkpoint import (
-    REMOTE_CHECKPOINTS,
-    CheckpointError,
-    backbone_state_dict,
-    load_weights,
-    read_state_dict,
-)
+from gcp_mm.checkpoint import check_gcp_backbone_init, load_weights
 from gcp_mm.checkpoint.io import CHECKPOINT_IN_FOLDER
 from gcp_mm.input_files import check_input_path
-
-# what a GCP classifier's head holds besides its classifier
-_GCP_HEAD = ('layer_reduce', 'neck.')
 
 
 @MODELS.register_module()
@@ -40,9 +30,12 @@ class GCPResNet(ResNet):
     4/8/16/32 (C2..C5). Every mmdet ``ResNet`` option is kept.
 
     With ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` the weights
-    come from a converted mmpretrain checkpoint or a released ``.pth.tar``;
-    the GCP head keys are dropped (and logged), anything else that does not
-    fit the backbone is an error listing the keys.
+    come from a GCP ImageNet classifier in gcp-mm's names (a released
+    ``.pth.tar`` converted by ``tools/convert_checkpoint.py``, or a training
+    checkpoint of ``configs/imagenet``; a released file as it is is refused
+    with that fix); the GCP head keys are dropped (and logged), anything
+    else that does not fit the backbone is an error listing the keys
+    (``gcp_mm.checkpoint.check_gcp_backbone_init`` and ``load_weights``).
     """
 
     def __init__(self, variant: str = 'M', **kwargs):
@@ -68,35 +61,12 @@ class GCPResNet(ResNet):
         super().train(mode)
         return self
 
-    @staticmethod
-    def check_pretrained(init_cfg) -> None:
-        """Raise ``CheckpointError`` with both fixes unless a
-        ``Pretrained`` ``init_cfg`` names GCP ImageNet weights: an ImageNet
-        ResNet of mmdet's bases (``torchvision://``, ``open-mmlab://``)
-        or a file of a GAP classifier is refused, since GCPResNet is the
-        GCP network's backbone (a missing file is left to the caller)."""
-        if not (isinstance(init_cfg, dict)
-                and init_cfg.get('type') == 'Pretrained'):
-            return
-        path = str(init_cfg.get('checkpoint'))
-        if not path.startswith(REMOTE_CHECKPOINTS):
-            if not os.path.isfile(path):
-                return
-            _, dropped = backbone_state_dict(read_state_dict(path))
-            if not dropped or any(k.startswith(_GCP_HEAD) for k in dropped):
-                return  # a GCP classifier, or a backbone alone
-        raise CheckpointError(
-            'convert GCP ImageNet weights (tools/convert_checkpoint.py) and '
-            'set model.backbone.init_cfg.checkpoint=PATH, or set '
-            'model.backbone.init_cfg=None to train from scratch: '
-            f'{path} is a GAP ResNet')
-
     def init_weights(self):
         cfg = self.init_cfg
         if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
             super().init_weights()
             return
-        self.check_pretrained(cfg)
+        check_gcp_backbone_init(cfg, f'GCPResNet(depth={self.depth})')
         path = check_input_path(
             cfg.get('checkpoint'), 'GCP-pretrained checkpoint', 'convert '
             "the paper's ImageNet weights (tools/convert_checkpoint.py) or "

@@ -13,6 +13,7 @@ from typing import Optional, Sequence, Union
 
 from torch import Tensor
 
+from gcp_mm.constructor_arguments import constructor_defaults
 from gcp_mm.errors import InputError
 
 __all__ = [
@@ -49,24 +50,10 @@ def _backbone_class(backbone_type):
     return MODELS.get(backbone_type.split('.')[-1])
 
 
-def _defaults(cls) -> dict:
-    """Keyword defaults of ``cls.__init__``, including those a subclass
-    passes on through ``**kwargs`` (e.g. DistilledVisionTransformer)."""
-    defaults = {}
-    for klass in reversed(cls.__mro__):
-        try:
-            params = inspect.signature(klass.__init__).parameters
-        except (TypeError, ValueError):
-            continue
-        defaults.update({name: p.default for name, p in params.items()
-                         if p.default is not inspect.Parameter.empty})
-    return defaults
-
-
 def pooled_output_fix(backbone_type=None) -> str:
     """The setting that makes ``backbone_type`` keep its positions."""
     cls = _backbone_class(backbone_type)
-    defaults = _defaults(cls) if cls is not None else {}
+    defaults = constructor_defaults(cls) if cls is not None else {}
     if 'out_type' in defaults:
         return _TOKEN_FIX
     for option, (_, fix) in _POOLING_OPTIONS.items():
@@ -87,7 +74,7 @@ def check_backbone_config(backbone_cfg: dict,
     cls = _backbone_class(backbone_type)
     if cls is None:
         return
-    defaults = _defaults(cls)
+    defaults = constructor_defaults(cls)
     name = getattr(cls, '__name__', backbone_type)
     for option, (pooled_value, fix) in _POOLING_OPTIONS.items():
         if option in defaults and \
@@ -134,7 +121,7 @@ def check_backbone_fits_neck(backbone_cfg: dict, neck_cfg: dict) -> None:
     cls = _backbone_class(backbone_cfg.get('type'))
     if cls is None:
         return
-    defaults = _defaults(cls)
+    defaults = constructor_defaults(cls)
     name = getattr(cls, '__name__', backbone_cfg.get('type'))
     out_indices = backbone_cfg.get('out_indices', defaults.get('out_indices'))
     if isinstance(out_indices, (list, tuple)) and len(out_indices) > 1:

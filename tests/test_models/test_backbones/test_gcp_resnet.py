@@ -1,5 +1,6 @@
 """GCPResNet (GCP_D / GCP_M) against torchvision ResNets carrying the same
 weights (docs/reference.md section 7)."""
+import copy
 import os
 from unittest import mock
 
@@ -72,15 +73,40 @@ def test_keeps_mmdet_resnet_options():
     assert [o.shape[-1] for o in outs] == [8, 2]
 
 
-@pytest.mark.parametrize('variant', ['D', 'M'])
-def test_loads_released_weights_and_matches_torchvision(tmp_path, variant):
+@pytest.fixture(scope='module')
+def released_r50(tmp_path_factory):
+    """A GCP ResNet-50 saved as the paper released it, and converted."""
+    from gcp_mm.cli import convert_released_checkpoint
+    folder = tmp_path_factory.mktemp('released')
     wrapper = gcp_reference(50)
-    path = tmp_path / 'released.pth.tar'
-    save_released(wrapper, path, 'resnet50')  # legacy format, as released
-    reference = wrapper.net
+    released = str(folder / 'released.pth.tar')
+    save_released(wrapper, released, 'resnet50')  # legacy, as released
+    converted = str(folder / 'converted.pth')
+    convert_released_checkpoint(released, converted)
+    return wrapper, released, converted
+
+
+def test_released_file_is_refused_with_the_conversion(released_r50):
+    _, released, _ = released_r50
+    model = GCPResNet(depth=50, variant='M', init_cfg=dict(
+        type='Pretrained', checkpoint=released))
+    before = model.layer1[0].conv1.weight.detach().clone()
+    with pytest.raises(CheckpointError, match=r'^convert .*released\.pth\.'
+                       r'tar with tools/convert_checkpoint\.py first: it '
+                       r'looks like a released resnet50 gcp file'):
+        model.init_weights()
+    torch.testing.assert_close(model.layer1[0].conv1.weight, before,
+                               rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('variant', ['D', 'M'])
+def test_loads_converted_released_weights_and_matches_torchvision(
+        released_r50, variant):
+    wrapper, _, converted = released_r50
+    reference = copy.deepcopy(wrapper.net)
     model = MODELS.build(
         dict(type='GCPResNet', depth=50, variant=variant,
-             init_cfg=dict(type='Pretrained', checkpoint=str(path))))
+             init_cfg=dict(type='Pretrained', checkpoint=converted)))
     model.init_weights()
     model.eval()
     x = torch.randn(2, 3, 64, 96)
@@ -118,9 +144,13 @@ def test_loads_converted_mmpretrain_checkpoint_and_logs_dropped_keys(
 
 def test_unfitting_checkpoint_lists_keys(tmp_path):
     reference = gcp_reference(18).net
-    state = {'module.' + k: v for k, v in reference.state_dict().items()}
-    state['module.layer5.0.conv1.weight'] = torch.zeros(1)
-    path = tmp_path / 'odd.pth.tar'
+    # a ResNet-18 classifier in gcp-mm's names, with one key too many
+    state = {('head.' if k.startswith('fc.') else 'backbone.') + k: v
+             for k, v in reference.state_dict().items()
+             if not k.startswith('layer_reduce')}
+    state['neck.reduction.0.weight'] = torch.zeros(256, 512, 1, 1)
+    state['backbone.layer5.0.conv1.weight'] = torch.zeros(1)
+    path = tmp_path / 'odd.pth'
     torch.save(dict(state_dict=state), path)
     model = GCPResNet(depth=50, variant='M',
                       init_cfg=dict(type='Pretrained', checkpoint=str(path)))
