@@ -60,6 +60,43 @@ def run_tool():
     return run
 
 
+@pytest.fixture
+def run_tool_here():
+    """Run ``tools/<name>``'s ``main(argv)`` in this interpreter (no
+    interpreter start or imports: a tool subprocess's seconds), its stdout
+    and stderr captured and ``SystemExit`` taken as the exit status;
+    returns a CompletedProcess as :func:`run_tool` does. For the tests of
+    one-line answers; each tool keeps a :func:`run_tool` test of its real
+    entry point."""
+    import contextlib
+    import io
+    import runpy
+    import traceback
+
+    def run(name, *args, check=True):
+        path = os.path.join(ROOT, 'tools', name)
+        argv = [str(arg) for arg in args]
+        tool = runpy.run_path(path, run_name='gcp_mm_tool_under_test')
+        out, err, status = io.StringIO(), io.StringIO(), 0
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                tool['main'](argv)
+            except SystemExit as done:
+                status = done.code if isinstance(done.code, int) else (
+                    0 if done.code is None else 1)
+            except Exception:  # as an uncaught error ends a process
+                traceback.print_exc()
+                status = 1
+        done = subprocess.CompletedProcess([path, *argv], status,
+                                           out.getvalue(), err.getvalue())
+        if check:
+            assert done.returncode == 0, (done.stdout[-2000:] +
+                                          done.stderr[-4000:])
+        return done
+
+    return run
+
+
 # --- the package as pip users get it, and the demo run from it: built and
 # run once per session, shared by tests/test_packaging.py and the demo's
 # tests (tests/test_tools/test_train_test_demo.py)

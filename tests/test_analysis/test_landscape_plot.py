@@ -69,9 +69,11 @@ def test_landscape_configs_use_paper_settings(arch, split, interval,
     assert split in dict(model.named_modules())
 
 
-def test_plot_tool_rejects_bad_smoothing(tmp_path, run_tool):
-    done = run_tool('analysis/plot_landscape.py', tmp_path, '--out',
-                    tmp_path / 'f.png', '--smooth', '0', check=False)
+def test_plot_tool_rejects_bad_smoothing(tmp_path, run_tool_here):
+    """The tool's main() in this interpreter (the test above runs it as
+    users do)."""
+    done = run_tool_here('analysis/plot_landscape.py', tmp_path, '--out',
+                         tmp_path / 'f.png', '--smooth', '0', check=False)
     assert done.returncode == 2
     assert '--smooth must be >= 1' in done.stderr
 

@@ -132,7 +132,7 @@ def test_user_config_overriding_only_the_backbone(tmp_path):
 def coco_shapes(tmp_path_factory):
     from gcp_mm.demo.data import make_coco_shapes_dataset
     root = str(tmp_path_factory.mktemp('coco_shapes'))
-    make_coco_shapes_dataset(root, num_train=4, num_val=2, size=96)
+    make_coco_shapes_dataset(root, num_train=4, num_val=2, size=64)
     return root
 
 
@@ -142,7 +142,7 @@ def coco_shapes(tmp_path_factory):
                                   'mask_rcnn_r50_gcpd', 'mask_rcnn_r50_gcpm'])
 def test_trains_and_tests_on_generated_coco(coco_shapes, tmp_path, name):
     cfg = detector_config(config_path(name), coco_shapes,
-                                     str(tmp_path), size=96, epochs=1)
+                                     str(tmp_path), size=64, epochs=1)
     cfg.model.backbone.init_cfg = None  # no ImageNet weights here
     cfg.train_dataloader.batch_size = 2
     runner = Runner.from_cfg(cfg)
@@ -159,9 +159,11 @@ def test_trains_and_tests_on_generated_coco(coco_shapes, tmp_path, name):
     assert expected <= set(metrics)
 
 
-def test_missing_coco_path_is_named(tmp_path, run_tool):
-    done = run_tool('train.py', config_path('faster_rcnn_r50_gcpm'),
-                    '--work-dir', tmp_path / 'w', check=False)
+def test_missing_coco_path_is_named(tmp_path, run_tool_here):
+    """From train.py's main() in this interpreter (tests/test_tools run
+    train.py as users do)."""
+    done = run_tool_here('train.py', config_path('faster_rcnn_r50_gcpm'),
+                         '--work-dir', tmp_path / 'w', check=False)
     assert done.returncode == 2
     assert re.search(r'data/coco/annotations/instances_train2017\.json.*'
                      r'train_dataloader\.dataset\.data_root', done.stderr)

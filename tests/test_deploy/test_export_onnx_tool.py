@@ -46,16 +46,18 @@ def test_exports_and_prints_the_difference_and_latencies(
                      r'Runtime \d+\.\d ms', done.stdout), done.stdout
 
 
-def test_refuses_eig_in_one_line(run_tool, tmp_path):
-    """(pade's refusal in-process: test_onnx_export.py)"""
+def test_refuses_eig_in_one_line(run_tool_here, tmp_path):
+    """(pade's refusal in-process: test_onnx_export.py); the tool's main()
+    in this interpreter, as the next test: the export above runs it as
+    users do."""
     config = tiny_config(str(tmp_path), dict(reduced_channels=DIM,
                                              normalization='eig'))
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(read_config(config).model)
     checkpoint = tmp_path / 'model.pth'
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    done = run_tool(TOOL, config, checkpoint, tmp_path / 'm.onnx',
-                    check=False)
+    done = run_tool_here(TOOL, config, checkpoint, tmp_path / 'm.onnx',
+                         check=False)
     assert done.returncode == 2, done.stderr[-2000:]
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and len(lines[0]) < 300, done.stderr
@@ -64,11 +66,11 @@ def test_refuses_eig_in_one_line(run_tool, tmp_path):
     assert not (tmp_path / 'm.onnx').exists()
 
 
-def test_missing_checkpoint_is_one_line(run_tool, config_and_checkpoint,
+def test_missing_checkpoint_is_one_line(run_tool_here, config_and_checkpoint,
                                         tmp_path):
     config, _ = config_and_checkpoint
-    done = run_tool(TOOL, config, tmp_path / 'nope.pth', tmp_path / 'm.onnx',
-                    check=False)
+    done = run_tool_here(TOOL, config, tmp_path / 'nope.pth',
+                         tmp_path / 'm.onnx', check=False)
     assert done.returncode == 2
     assert done.stderr.strip() == f'error: checkpoint not found: ' \
         f'{tmp_path / "nope.pth"}'

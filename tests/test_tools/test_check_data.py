@@ -1,6 +1,8 @@
 """tools/check_data.py and tools/train.py on a user's class folders with
-bad files in them, run as users run them: short output, lines under 300
-characters, the files named, the exit status."""
+bad files in them: short output, lines under 300 characters, the files
+named, the exit status. Each tool runs as users run it (run_tool: its own
+process) at least once; the other reports come from its main() in this
+interpreter (run_tool_here), which saves an interpreter start each."""
 import os
 import shutil
 import textwrap
@@ -53,10 +55,11 @@ def report_of(done):
 
 
 def test_check_data_lists_bad_files_and_empty_class_folders(tmp_path,
-                                                            run_tool):
+                                                            run_tool_here):
     bad = user_data(tmp_path, empty_class=True)
-    done = run_tool('check_data.py', write_config(tmp_path, num_classes=3),
-                    '--splits', 'train', check=False)
+    done = run_tool_here('check_data.py',
+                         write_config(tmp_path, num_classes=3),
+                         '--splits', 'train', check=False)
     assert done.returncode == 1, done.stderr[-3000:]
     assert 'Traceback' not in done.stderr
     lines = report_of(done)
@@ -104,20 +107,20 @@ def test_check_data_reports_formats_conversions_and_unread_files(
     assert lines[3] == 'no problems found'
 
 
-def test_check_data_on_clean_data(tmp_path, run_tool):
+def test_check_data_on_clean_data(tmp_path, run_tool_here):
     user_data(tmp_path, bad_names=())
-    done = run_tool('check_data.py', write_config(tmp_path), '--splits',
-                    'train', '--workers', '1')
+    done = run_tool_here('check_data.py', write_config(tmp_path), '--splits',
+                         'train', '--workers', '1')
     assert 'no problems found' in done.stdout
 
 
-def test_check_data_writes_a_long_list_to_a_file(tmp_path, run_tool):
+def test_check_data_writes_a_long_list_to_a_file(tmp_path, run_tool_here):
     user_data(tmp_path, bad_names=())
     for i in range(12):  # twelve empty files
         open(tmp_path / 'train' / 'a' / f'empty{i:02d}.jpg', 'wb').close()
     out = tmp_path / 'problems.txt'
-    done = run_tool('check_data.py', write_config(tmp_path), '--splits',
-                    'train', '--out', out, check=False)
+    done = run_tool_here('check_data.py', write_config(tmp_path), '--splits',
+                         'train', '--out', out, check=False)
     assert done.returncode == 1
     assert len(report_of(done)) <= 14  # with the conversions line
     assert f'2 more; full list in {out}' in done.stdout
@@ -182,10 +185,11 @@ def test_stopping_keeps_the_last_epoch_checkpoint(tmp_path, run_tool):
     assert not (work / 'epoch_2.pth').exists()
 
 
-def test_empty_class_folder_is_refused_before_training(tmp_path, run_tool):
+def test_empty_class_folder_is_refused_before_training(tmp_path,
+                                                       run_tool_here):
     user_data(tmp_path, bad_names=(), empty_class=True)
-    done = run_tool('train.py', write_config(tmp_path, num_classes=3),
-                    check=False)
+    done = run_tool_here('train.py', write_config(tmp_path, num_classes=3),
+                         check=False)
     error = one_error_line(done)
     assert str(tmp_path / 'train' / 'c') in error, error
     assert 'class folder without images' in error

@@ -153,9 +153,11 @@ def test_model_and_checkpoint_errors(tmp_path, r18):
         Classifier('resnet18-gap_8xb32-lrnorm_in1k', r18[1])
 
 
-def test_errors_are_one_line(tmp_path, run_tool):
-    done = run_tool('infer.py', 'resnet50-gcp_cub448px', 'x.pth', HOPPER,
-                    check=False)
+def test_errors_are_one_line(tmp_path, run_tool_here):
+    """infer.py's main() in this interpreter (the tests above run it as
+    users do)."""
+    done = run_tool_here('infer.py', 'resnet50-gcp_cub448px', 'x.pth',
+                         HOPPER, check=False)
     assert done.returncode == 2 and 'Traceback' not in done.stderr
     errors = [line for line in done.stderr.splitlines()
               if line.startswith('error: ')]

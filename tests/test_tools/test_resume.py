@@ -153,12 +153,15 @@ def test_resumed_after_an_epoch_is_bit_identical(configs, uninterrupted,
     ('model.backbone.depth=34', 'backbone.layer1.2.'),
 ])
 def test_a_checkpoint_of_another_model_is_refused(configs, uninterrupted,
-                                                  tmp_path, option, problem):
+                                                  tmp_path, option, problem,
+                                                  run_tool_here):
+    """train.py's main() in this interpreter: the refusal comes before
+    anything is built (the runs above start train.py as users do)."""
     work_dir = tmp_path / 'other'
     shutil.copytree(os.path.dirname(uninterrupted[0]), work_dir)
     before = sorted(os.listdir(work_dir))
-    done = train(configs[0], '--work-dir', work_dir, '--resume',
-                 '--cfg-options', option, check=False)
+    done = run_tool_here('train.py', configs[0], '--work-dir', work_dir,
+                         '--resume', '--cfg-options', option, check=False)
     assert done.returncode == 2, done.stderr[-3000:]
     assert 'Traceback' not in done.stderr
     line = done.stderr.strip().splitlines()[-1]

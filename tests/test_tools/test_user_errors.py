@@ -1,6 +1,10 @@
 """Every expected user mistake ends in one line that names the problem and
 the fix, exit status 2, no traceback, before anything is built (nothing is
-written to the work dir); the tools run as users run them."""
+written to the work dir). The one-line answers come from the tools' main()
+in this interpreter (tests/conftest.py's run_tool_here: no interpreter
+start per case); test.py, train.py and convert_checkpoint.py also run as
+users run them, in their own process (run_tool), and every tool's --help
+in one."""
 import json
 import os
 import re
@@ -80,16 +84,17 @@ def fails_clearly(run_tool, tmp_path, tool, *args, expected, report=None):
 
 
 def test_unconverted_released_checkpoint_is_refused(tiny, tmp_path,
-                                                    run_tool):
-    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+                                                    run_tool_here):
+    fails_clearly(run_tool_here, tmp_path, 'test.py', tiny['gcp.py'],
                   tiny['released.pth.tar'],
                   expected=[r'^error: convert .*released\.pth\.tar with '
                             r'tools/convert_checkpoint\.py first',
                             r'released resnet18 gcp file'])
 
 
-def test_gap_checkpoint_for_gcp_config_is_refused(tiny, tmp_path, run_tool):
-    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+def test_gap_checkpoint_for_gcp_config_is_refused(tiny, tmp_path,
+                                                  run_tool_here):
+    fails_clearly(run_tool_here, tmp_path, 'test.py', tiny['gcp.py'],
                   tiny['gap.pth'],
                   expected=[r'^error: pass the checkpoint of this config',
                             r'--partial', r'gap\.pth does not fit',
@@ -97,8 +102,8 @@ def test_gap_checkpoint_for_gcp_config_is_refused(tiny, tmp_path, run_tool):
                   report='checkpoint_mismatch.txt')
 
 
-def test_other_class_count_is_refused(tiny, tmp_path, run_tool):
-    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+def test_other_class_count_is_refused(tiny, tmp_path, run_tool_here):
+    fails_clearly(run_tool_here, tmp_path, 'test.py', tiny['gcp.py'],
                   tiny['10classes.pth'],
                   expected=[r'shape mismatches.*head\.fc\.weight: '
                             r'\(10, 32896\) in the file, \(8, 32896\) in '
@@ -112,8 +117,8 @@ def test_partial_loading_is_explicit(tiny, tmp_path, run_tool):
     assert 'top-1:' in done.stdout
 
 
-def test_missing_test_checkpoint(tiny, tmp_path, run_tool):
-    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+def test_missing_test_checkpoint(tiny, tmp_path, run_tool_here):
+    fails_clearly(run_tool_here, tmp_path, 'test.py', tiny['gcp.py'],
                   tmp_path / 'nowhere.pth',
                   expected=[r'checkpoint file not found: .*nowhere\.pth'])
 
@@ -121,15 +126,15 @@ def test_missing_test_checkpoint(tiny, tmp_path, run_tool):
 # ----------------------------------------------------------- tools/train.py
 
 
-def test_wrong_validation_path(tiny, tmp_path, run_tool):
-    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+def test_wrong_validation_path(tiny, tmp_path, run_tool_here):
+    fails_clearly(run_tool_here, tmp_path, 'train.py', tiny['gcp.py'],
                   '--cfg-options', 'val_dataloader.dataset.data_prefix=vall',
                   expected=[r'val_dataloader: data_prefix not found: '
                             r'.*/vall', r'set val_dataloader\.dataset\.'
                             r'data_root'])
 
 
-def test_missing_detection_backbone_checkpoint(tmp_path, run_tool):
+def test_missing_detection_backbone_checkpoint(tmp_path, run_tool_here):
     from gcp_mm.demo.data import make_coco_shapes_dataset
     make_coco_shapes_dataset(str(tmp_path / 'coco'), 2, 1, size=64)
     cfg = detector_config(
@@ -139,13 +144,13 @@ def test_missing_detection_backbone_checkpoint(tmp_path, run_tool):
     config = str(tmp_path / 'det.py')
     cfg.dump(config)
     missing = re.escape(cfg.model.backbone.init_cfg.checkpoint)
-    fails_clearly(run_tool, tmp_path, 'train.py', config,
+    fails_clearly(run_tool_here, tmp_path, 'train.py', config,
                   expected=[r'model\.backbone\.init_cfg\.checkpoint: '
                             rf'checkpoint not found: {missing}',
                             r'tools/convert_checkpoint\.py'])
 
 
-def test_gcp_backbone_under_a_stock_mmdet_base(tmp_path, run_tool):
+def test_gcp_backbone_under_a_stock_mmdet_base(tmp_path, run_tool_here):
     """mmdet's own Faster R-CNN base with the backbone swapped to GCPResNet
     inherits torchvision's GAP ResNet-50 init: answered before anything is
     built, with both fixes."""
@@ -165,7 +170,7 @@ def test_gcp_backbone_under_a_stock_mmdet_base(tmp_path, run_tool):
         "ann_file='annotations/val.json', data_prefix=dict(img='images/'"
         ")))\n"
         "val_evaluator = dict(ann_file=data_root + 'annotations/val.json')\n")
-    fails_clearly(run_tool, tmp_path, 'train.py', config,
+    fails_clearly(run_tool_here, tmp_path, 'train.py', config,
                   expected=[r'^error: model\.backbone\.init_cfg: convert '
                             r'GCP ImageNet weights \(tools/convert_checkpoint'
                             r'\.py\)', r'init_cfg=None to train from '
@@ -173,7 +178,8 @@ def test_gcp_backbone_under_a_stock_mmdet_base(tmp_path, run_tool):
                             r'ResNet'])
 
 
-def test_gcp_backbone_from_a_plain_imagenet_resnet_file(tmp_path, run_tool):
+def test_gcp_backbone_from_a_plain_imagenet_resnet_file(tmp_path,
+                                                        run_tool_here):
     """A torchvision ImageNet ResNet file (as users download it) for
     GCPResNet: a GAP network's weights, refused with both fixes."""
     import torchvision
@@ -191,21 +197,21 @@ def test_gcp_backbone_from_a_plain_imagenet_resnet_file(tmp_path, run_tool):
     cfg.model.backbone.init_cfg.checkpoint = str(plain)
     config = str(tmp_path / 'det.py')
     cfg.dump(config)
-    fails_clearly(run_tool, tmp_path, 'train.py', config,
+    fails_clearly(run_tool_here, tmp_path, 'train.py', config,
                   expected=[r'model\.backbone\.init_cfg=None',
                             r'resnet18-f37072fd\.pth is a GAP ResNet'])
 
 
-def test_a_directory_as_checkpoint(tiny, tmp_path, run_tool):
+def test_a_directory_as_checkpoint(tiny, tmp_path, run_tool_here):
     (tmp_path / 'epochs').mkdir()
-    fails_clearly(run_tool, tmp_path, 'test.py', tiny['gcp.py'],
+    fails_clearly(run_tool_here, tmp_path, 'test.py', tiny['gcp.py'],
                   tmp_path / 'epochs',
                   expected=[r'epochs is a directory, not a checkpoint file'])
 
 
 def test_typo_in_a_nested_option_is_refused_before_building(tiny, tmp_path,
-                                                           run_tool):
-    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+                                                           run_tool_here):
+    fails_clearly(run_tool_here, tmp_path, 'train.py', tiny['gcp.py'],
                   '--cfg-options', 'model.neck.reduced_chanels=32',
                   expected=[r"GlobalCovariancePooling takes no argument "
                             r"'reduced_chanels'; did you mean "
@@ -248,20 +254,20 @@ def test_resume_without_checkpoint_says_so(tiny, tmp_path, run_tool):
             'training starts from scratch') in done.stdout
 
 
-def test_resume_from_missing_or_truncated_file(tiny, tmp_path, run_tool):
-    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+def test_resume_from_missing_or_truncated_file(tiny, tmp_path, run_tool_here):
+    fails_clearly(run_tool_here, tmp_path, 'train.py', tiny['gcp.py'],
                   '--resume', tmp_path / 'gone.pth',
                   expected=[r'--resume: checkpoint file not found: '
                             r'.*gone\.pth'])
     cut = tmp_path / 'cut.pth'
     cut.write_bytes(open(tiny['gcp.pth'], 'rb').read()[:5000])
-    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+    fails_clearly(run_tool_here, tmp_path, 'train.py', tiny['gcp.py'],
                   '--resume', cut,
                   expected=[r'cut\.pth: the zip archive is truncated'])
 
 
-def test_config_path_typo(tmp_path, run_tool):
-    fails_clearly(run_tool, tmp_path, 'train.py',
+def test_config_path_typo(tmp_path, run_tool_here):
+    fails_clearly(run_tool_here, tmp_path, 'train.py',
                   'configs/imagenet/resnet50_gcp_lrnrom.py',
                   expected=[r'config file not found: configs/imagenet/'
                             r'resnet50_gcp_lrnrom\.py'])
@@ -275,8 +281,8 @@ def test_config_path_typo(tmp_path, run_tool):
     ('train_cfg.max_epochs', [r"'train_cfg\.max_epochs': expected "
                               r'key=value']),
 ])
-def test_bad_cfg_options(tiny, tmp_path, run_tool, option, expected):
-    fails_clearly(run_tool, tmp_path, 'train.py', tiny['gcp.py'],
+def test_bad_cfg_options(tiny, tmp_path, run_tool_here, option, expected):
+    fails_clearly(run_tool_here, tmp_path, 'train.py', tiny['gcp.py'],
                   '--cfg-options', option, expected=expected)
 
 
@@ -294,8 +300,8 @@ def test_list_of_dicts_on_the_command_line():
     assert cfg.work_dir == 'runs/a'
 
 
-def test_debug_shows_the_traceback(tmp_path, run_tool):
-    done = run_tool('train.py', 'nowhere.py', '--debug', check=False)
+def test_debug_shows_the_traceback(tmp_path, run_tool_here):
+    done = run_tool_here('train.py', 'nowhere.py', '--debug', check=False)
     assert done.returncode == 2
     assert 'Traceback' in done.stderr and 'error: config file not found' \
         in done.stderr
