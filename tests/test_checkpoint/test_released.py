@@ -3,8 +3,6 @@ independently (torchvision + the GCP head, gcp_mm.testing), written as the
 paper's script saved them (legacy format, optimizer state, CUDA storages),
 converted, loaded into the zoo configs' models and compared on logits."""
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -150,16 +148,16 @@ def test_backbone_state_dict_of_released_file(tmp_path):
         assert torch.equal(value, reference[key]), key
 
 
-def test_command_line_tool(tmp_path):
+def test_command_line_tool(tmp_path, run_tool_here):
+    """tools/convert_checkpoint.py's main() in-process; the tool runs as
+    users run it in tests/test_tools/test_user_errors.py and, from the
+    wheel, in tests/test_packaging.py."""
     src, dst = tmp_path / 'mb.pth.tar', tmp_path / 'mb.pth'
     save_released(reference_net('mobilenet_v2', 'gap'), src, 'mobilenet_v2')
-    tool = os.path.join(ROOT, 'tools', 'convert_checkpoint.py')
-    done = subprocess.run([sys.executable, tool, str(src), str(dst)],
-                          capture_output=True, text=True)
+    done = run_tool_here('convert_checkpoint.py', src, dst, check=False)
     assert done.returncode == 0, done.stderr
     assert 'mobilenet_v2_gap_lrnorm.py' in done.stdout
-    missing = subprocess.run(
-        [sys.executable, tool, str(tmp_path / 'nope.pth.tar'), str(dst)],
-        capture_output=True, text=True)
+    missing = run_tool_here('convert_checkpoint.py',
+                            tmp_path / 'nope.pth.tar', dst, check=False)
     assert missing.returncode != 0
     assert 'checkpoint file not found' in missing.stderr

@@ -113,7 +113,9 @@ def test_custom_splits_need_the_same_class_folders(tmp_path):
 
 
 def test_train_tool_reports_a_missing_checkpoint_in_one_line(
-        tiny_data, tmp_path, run_tool):
+        tiny_data, tmp_path, run_tool_here):
+    """train.py's main() in-process (the tool runs as users run it in
+    tests/test_tools/test_user_errors.py and test_resume.py)."""
     root, _ = tiny_data('cars')
     cfg = load('resnet50_gcp_cars')
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -123,8 +125,8 @@ def test_train_tool_reports_a_missing_checkpoint_in_one_line(
     cfg.model.neck.init_cfg.checkpoint = missing
     config = str(tmp_path / 'cars.py')
     cfg.dump(config)
-    done = run_tool('train.py', config, '--work-dir', tmp_path / 'work',
-                    check=False)
+    done = run_tool_here('train.py', config, '--work-dir',
+                         tmp_path / 'work', check=False)
     assert done.returncode == 2 and 'Traceback' not in done.stderr
     errors = [line for line in done.stderr.splitlines()
               if line.startswith('error: ')]

@@ -86,8 +86,9 @@ def test_gcp_resnet_is_reference(depth, channels):
     assert isinstance(neck.reduction[2], torch.nn.ReLU)
     assert model.head.fc.in_features == 32896
     with torch.no_grad():
-        feats = model.backbone(torch.randn(1, 3, 224, 224))
-    assert feats[-1].shape[-2:] == (14, 14)  # last stage at stride 1
+        feats = model.backbone(torch.randn(1, 3, 64, 64))
+    # output stride 16 (last stage at stride 1); 64 px tells 16 from 32
+    assert feats[-1].shape[-2:] == (64 // 16, 64 // 16)
     # torchvision's init: no zero-initialised residual BN
     last_bn = model.backbone.layer1[0].norm2 if depth == 18 else \
         model.backbone.layer1[0].norm3
@@ -97,8 +98,8 @@ def test_gcp_resnet_is_reference(depth, channels):
 def test_gap_resnet_keeps_stride_two():
     model = build('resnet18_gap_lrnorm')
     with torch.no_grad():
-        feats = model.backbone(torch.randn(1, 3, 224, 224))
-    assert feats[-1].shape[-2:] == (7, 7)
+        feats = model.backbone(torch.randn(1, 3, 64, 64))
+    assert feats[-1].shape[-2:] == (64 // 32, 64 // 32)  # output stride 32
     assert model.head.fc.in_features == 512
 
 
@@ -125,8 +126,8 @@ def test_light_gcp_models_are_reference(name, in_channels, dropout):
     else:
         assert model.head.dropout.p == dropout
     with torch.no_grad():
-        feats = model.backbone(torch.randn(1, 3, 224, 224))
-    assert feats[-1].shape[-2:] == (7, 7)  # strides kept
+        feats = model.backbone(torch.randn(1, 3, 64, 64))
+    assert feats[-1].shape[-2:] == (64 // 32, 64 // 32)  # strides kept
 
 
 def test_mobilenet_v2_gap_has_dropout_head():

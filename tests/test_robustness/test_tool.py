@@ -1,7 +1,7 @@
-"""tools/robustness.py as a user runs it (a subprocess): the help of every
-option, one-line errors for expected mistakes, the normalisation by a
-baseline run, and the paper's released checkpoint format (converted
-first)."""
+"""tools/robustness.py: the normalisation by a baseline run and the
+paper's released checkpoint format (converted first) as a user runs the
+tool (a subprocess); the help of every option and the one-line errors for
+expected mistakes from its main() in-process (conftest's run_tool_here)."""
 import copy
 import json
 import re
@@ -21,8 +21,8 @@ OPTIONS = {
 }
 
 
-def test_every_option_has_a_help_text(run_tool):
-    done = run_tool('robustness.py', '--help')
+def test_every_option_has_a_help_text(run_tool_here):
+    done = run_tool_here('robustness.py', '--help')
     entries, current = {}, None
     for line in done.stdout.splitlines():
         if re.match(r'  \S', line):  # '  --opt ARG   help' starts an entry
@@ -98,11 +98,12 @@ CASES = {
 
 
 @pytest.mark.parametrize('case', list(CASES))
-def test_user_mistakes_end_with_one_error_line(case, bad_inputs, run_tool):
+def test_user_mistakes_end_with_one_error_line(case, bad_inputs,
+                                              run_tool_here):
     args, messages, checkpoint = CASES[case]
     root = bad_inputs['root']
     checkpoint = (checkpoint or str(bad_inputs['garbage'])).format(root=root)
-    done = run_tool('robustness.py', bad_inputs['config'], checkpoint,
+    done = run_tool_here('robustness.py', bad_inputs['config'], checkpoint,
                     *[a.format(root=root) for a in args], check=False)
     assert done.returncode == 2, done.stderr
     assert 'Traceback' not in done.stderr
@@ -236,13 +237,13 @@ def test_released_checkpoint_is_refused_then_converted(
 
 
 def test_checkpoint_of_another_model_is_one_error_line(
-        tiny_classifier, released_p, helpers, run_tool, tmp_path):
+        tiny_classifier, released_p, helpers, run_tool_here, tmp_path):
     from gcp_mm.checkpoint import build_model
     # the config has 10 classes
     other = build_model(helpers.model_config(num_classes=7))
     path = tmp_path / 'r18.pth'
     torch.save(dict(state_dict=other.state_dict()), path)
-    done = run_tool('robustness.py', tiny_classifier[1], path,
+    done = run_tool_here('robustness.py', tiny_classifier[1], path,
                     '--imagenet-p', released_p, '--perturbations', 'rotate',
                     '--work-dir', tmp_path / 'out', check=False)
     assert done.returncode == 2

@@ -135,9 +135,16 @@ def test_stopped_mid_epoch_then_resumed_is_bit_identical(
 
 def test_resumed_after_an_epoch_is_bit_identical(configs, uninterrupted,
                                                  tmp_path):
+    """Epoch 1 of the uninterrupted run, in a work dir of its own as a run
+    ended after that epoch leaves it (its checkpoint and last_checkpoint;
+    was a one-epoch run of its own), resumed to epoch 2."""
     work_dir = str(tmp_path / 'parts')
-    train(configs[2], '--work-dir', work_dir, '--cfg-options',
-          'train_cfg.max_epochs=1')
+    os.makedirs(work_dir)
+    first = os.path.join(work_dir, 'epoch_1.pth')
+    shutil.copy(os.path.join(os.path.dirname(uninterrupted[2]),
+                             'epoch_1.pth'), first)
+    with open(os.path.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(first)
     resumed = train(configs[2], '--work-dir', work_dir, '--resume')
     assert f'--resume: resuming from {work_dir}/epoch_1.pth' in \
         resumed.stdout

@@ -54,14 +54,25 @@ def all_tensors_finite(checkpoint):
     return True
 
 
-def test_a_blown_up_learning_rate_never_saves_a_non_finite_state(tmp_path):
-    cfg = small_training_config(str(tmp_path / 'data'), 'unused', epochs=4)
+@pytest.fixture(scope='module')
+def blown_up_run(tmp_path_factory):
+    """One real run whose learning rate blows up after epoch 1: the NaN
+    guard's test reads its refusal, and its good epoch_1.pth gives the full
+    disk test the size of a checkpoint (was a run of its own)."""
+    root = tmp_path_factory.mktemp('blown_up')
+    cfg = small_training_config(str(root / 'data'), 'unused', epochs=4)
     # as in the issue: a schedule that jumps by 1e7 after epoch 1
     cfg.param_scheduler = dict(type='MultiStepLR', by_epoch=True,
                                milestones=[1], gamma=1e7)
-    cfg.dump(str(tmp_path / 'cfg.py'))
-    work_dir = tmp_path / 'work'
-    line = error_line(train(tmp_path / 'cfg.py', '--work-dir', work_dir))
+    cfg.dump(str(root / 'cfg.py'))
+    work_dir = root / 'work'
+    return work_dir, train(root / 'cfg.py', '--work-dir', work_dir)
+
+
+def test_a_blown_up_learning_rate_never_saves_a_non_finite_state(
+        blown_up_run):
+    work_dir, done = blown_up_run
+    line = error_line(done)
     assert 'non-finite' in line
     assert 'the last good checkpoint is epoch_1.pth (--resume)' in line
     saved = sorted(glob.glob(str(work_dir / '*.pth')))
@@ -92,13 +103,12 @@ def small_disk(tmp_path):
         subprocess.run(['umount', str(folder)], check=False)
 
 
-def test_a_full_disk_keeps_the_last_checkpoint(tmp_path, small_disk):
+def test_a_full_disk_keeps_the_last_checkpoint(tmp_path, small_disk,
+                                               blown_up_run):
     cfg = small_training_config(str(tmp_path / 'data'), 'unused', epochs=3)
     cfg.dump(str(tmp_path / 'cfg.py'))
-    measured = tmp_path / 'measured'
-    assert train(tmp_path / 'cfg.py', '--work-dir', measured,
-                 '--cfg-options', 'train_cfg.max_epochs=1').returncode == 0
-    size = os.path.getsize(measured / 'epoch_1.pth')
+    # the same model and optimizer: a checkpoint of this run's size
+    size = os.path.getsize(blown_up_run[0] / 'epoch_1.pth')
     disk = small_disk(size * 8 // 5)  # room for one checkpoint and the logs
     work_dir = disk / 'work'
     done = train(tmp_path / 'cfg.py', '--work-dir', work_dir)
