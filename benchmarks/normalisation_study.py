@@ -48,11 +48,11 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from gcp_mm.datasets import make_color_texture_dataset  # noqa: E402
 from gcp_mm.demo import (  # noqa: E402
     auto_scaled_lr,
     demo_config,
     lr_key,
+    make_color_texture_dataset,
     run_config,
 )
 from gcp_mm.ops import NORMALIZATIONS  # noqa: E402

@@ -208,9 +208,9 @@ def classifier_config(data_root: str, work_dir: str, head: str = 'gcp',
                       size: int = 32, epochs: int = 1) -> 'Config':
     """A CPU-sized zoo classifier for tests: the demo's ResNet-18
     (``configs/demo/resnet18_<head>_lradju_textures.py``) on the colour
-    textures at ``data_root`` (``gcp_mm.datasets.make_color_texture_dataset``),
+    textures at ``data_root`` (``gcp_mm.demo.make_color_texture_dataset``),
     ``size`` px, LRadju compressed to ``epochs``."""
-    from gcp_mm.cli.config import config_on_data
+    from gcp_mm.demo import config_on_data
     return config_on_data(
         _demo_config(f'resnet18_{head}_lradju_textures.py'), data_root,
         work_dir, size, epochs)
@@ -219,14 +219,14 @@ def classifier_config(data_root: str, work_dir: str, head: str = 'gcp',
 def detector_config(config: str, data_root: str, work_dir: str,
                     size: int = 96, epochs: int = 1) -> 'Config':
     """A detection ``config`` (a path) on the generated shapes at
-    ``data_root`` (``gcp_mm.datasets.make_coco_shapes_dataset``), with the
+    ``data_root`` (``gcp_mm.demo.make_coco_shapes_dataset``), with the
     settings of the demo's detector
     (``configs/demo/faster_rcnn_r18_gcpm_shapes.py``: data, CPU sizing,
     depth 18) and, for Mask R-CNN, ``configs/demo/_base_/masks.py``. The
     config written to ``work_dir`` inherits ``config`` and holds them."""
     import os
 
-    from gcp_mm.cli.config import config_on_data
+    from gcp_mm.demo import config_on_data
     settings = [_demo_config('faster_rcnn_r18_gcpm_shapes.py')]
     if 'mask_rcnn' in os.path.basename(config):
         settings.append(_demo_config('_base_/masks.py'))

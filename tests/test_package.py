@@ -63,29 +63,59 @@ PLUGIN_CORE = ('ops', 'models', 'engine', 'datasets', 'analysis',
                'resources')
 
 
-def test_the_plugin_core_never_imports_the_command_line_layer():
+def _imported_modules(file: str, package: str) -> list:
+    """The absolute names of the modules ``file`` (a file of the folder of
+    ``package``) imports, relative imports resolved."""
     import ast
+    with open(file) as f:
+        tree = ast.parse(f.read())
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split('.')
+                base = base[:len(base) - node.level + 1]
+                module = '.'.join(base + ([node.module] if node.module
+                                          else []))
+            else:
+                module = node.module
+            # ``from gcp_mm import cli`` names the module in the alias
+            names += [module] + [f'{module}.{a.name}' for a in node.names]
+    return names
+
+
+def _is_in(name: str, modules: tuple) -> bool:
+    return any(name == m or name.startswith(m + '.') for m in modules)
+
+
+def test_the_plugin_core_never_imports_the_command_line_layer():
+    """No file of gcp_mm/ but cli/, demo/ and testing.py imports cli/ or
+    demo/ (read from the files); the plugin core does not import apis/
+    either; and at run time ``import gcp_mm`` with every core module loads
+    none of them, nor the demo's data generators."""
     import os
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    package_root = os.path.join(root, 'gcp_mm')
     importers = []
-    for part in PLUGIN_CORE:
-        path = os.path.join(root, 'gcp_mm', part)
-        files = [path + '.py'] if os.path.isfile(path + '.py') else [
-            os.path.join(folder, name)
-            for folder, _, names in os.walk(path) for name in names
-            if name.endswith('.py')]
-        for file in files:
-            with open(file) as f:
-                tree = ast.parse(f.read())
-            for node in ast.walk(tree):
-                names = [a.name for a in node.names] if isinstance(
-                    node, ast.Import) else [node.module or ''] if isinstance(
-                        node, ast.ImportFrom) else []
-                if any(n == 'gcp_mm.cli' or n.startswith('gcp_mm.cli.')
-                       or n == 'gcp_mm.apis' for n in names):
-                    importers.append(os.path.relpath(file, root))
+    for folder, _, names in os.walk(package_root):
+        rel = os.path.relpath(folder, root)
+        top = rel.split(os.sep)[1] if os.sep in rel else ''
+        if top in ('cli', 'demo'):
+            continue
+        for name in sorted(n for n in names if n.endswith('.py')):
+            if rel == 'gcp_mm' and name == 'testing.py':
+                continue
+            package = rel.replace(os.sep, '.')
+            is_core = (top or name[:-3]) in PLUGIN_CORE
+            banned = ('gcp_mm.cli', 'gcp_mm.demo') + (
+                ('gcp_mm.apis', ) if is_core else ())
+            if any(_is_in(n, banned) for n in _imported_modules(
+                    os.path.join(folder, name), package)):
+                importers.append(os.path.join(rel, name))
     assert importers == []
-    # and at run time: importing all of it loads neither
+    # and at run time: importing all of it loads none of them
     modules = ', '.join(f"'gcp_mm.{p}'" for p in PLUGIN_CORE)
     out = run_python(f'''
         import importlib, pkgutil, sys
@@ -96,6 +126,8 @@ def test_the_plugin_core_never_imports_the_command_line_layer():
                     getattr(module, '__path__', []), name + '.'):
                 importlib.import_module(info.name)
         print(sorted(m for m in sys.modules
-                     if m.startswith(('gcp_mm.cli', 'gcp_mm.apis'))))
+                     if m.startswith(('gcp_mm.cli', 'gcp_mm.apis',
+                                      'gcp_mm.demo'))
+                     or m.endswith(('color_texture', 'coco_shapes'))))
         ''')
     assert out.strip().splitlines()[-1] == '[]'

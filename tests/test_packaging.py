@@ -31,16 +31,19 @@ MODEL = 'resnet18-gcp_8xb32-lrnorm_in1k'
 WINNER = 417  # the class the test checkpoint's head bias makes certain
 
 
-def metafile_models():
+def metafile_models(task=None):
     """name -> config path (relative to the root), read from the metafiles
-    that model-index.yml imports, without mmpretrain's loader."""
+    that model-index.yml imports, without mmpretrain's loader; with a task,
+    of the entries whose results are of that task only."""
     with open(os.path.join(ROOT, 'model-index.yml')) as f:
         index = yaml.safe_load(f)
     models = {}
     for metafile in index['Import']:
         with open(os.path.join(ROOT, metafile)) as f:
             for entry in yaml.safe_load(f)['Models']:
-                models[entry['Name']] = entry['Config']
+                tasks = {r['Task'] for r in entry['Results']}
+                if task is None or task in tasks:
+                    models[entry['Name']] = entry['Config']
     return models
 
 
@@ -114,8 +117,14 @@ def test_wheel_carries_the_model_zoo_tools_and_licence(wheel):
         assert mim + config in names, config
     assert {'configs/imagenet/metafile.yml',
             'configs/finegrained/metafile.yml'} <= checkout
-    # the package itself, and no byte code or set-up script of a checkout
-    assert 'gcp_mm/__init__.py' in names and 'gcp_mm/resources.py' in names
+    # the package itself (every module of every subpackage: setup.py's
+    # find_packages), and no byte code or set-up script of a checkout
+    modules = {os.path.relpath(p, ROOT).replace(os.sep, '/')
+               for p in glob.glob(os.path.join(ROOT, 'gcp_mm', '**', '*.py'),
+                                  recursive=True)}
+    assert {'gcp_mm/__init__.py', 'gcp_mm/resources.py',
+            'gcp_mm/demo/data/color_texture.py'} <= modules <= names, sorted(
+                modules - names)[:10]
     assert not [n for n in names if n.endswith('.pyc')]
     assert mim + 'tools/install.sh' not in names
 
@@ -271,7 +280,7 @@ def test_installed_wheel_works_outside_the_checkout(wheel, installed,
     assert out['config'] == os.path.join(package, '.mim', 'configs',
                                          'imagenet', 'resnet18_gcp_lrnorm.py')
     assert out['warnings'] == []
-    models = metafile_models()
+    models = metafile_models('Image Classification')  # mmpretrain's
     assert len(models) > 50
     assert out['gcp'] == sorted(n for n in models if 'gcp' in n)
     assert set(models) <= set(out['all'])
@@ -387,7 +396,8 @@ def test_editable_install_reads_the_checkout(tmp_path):
     file, root, listed = done.stdout.strip().splitlines()[-3:]
     assert file == os.path.join(ROOT, 'gcp_mm', '__init__.py')
     assert root == ROOT
-    assert int(listed) == sum('gcp' in n for n in metafile_models())
+    assert int(listed) == sum('gcp' in n for n in
+                              metafile_models('Image Classification'))
     assert not os.path.exists(os.path.join(ROOT, 'gcp_mm', '.mim'))
 
 

@@ -25,7 +25,7 @@ def parse_args(argv=None):
         description='Classify an image or a folder of images with a gcp-mm '
         'model and print the top classes with their scores.')
     parser.add_argument('model', help='config file, or a model name of '
-                        "mmpretrain's hub, e.g. resnet50-gcp_cub-448px")
+                        "mmpretrain's hub, e.g. resnet50_gcp_cub")
     parser.add_argument('checkpoint', help='checkpoint that fits the model '
                         '(released .pth.tar files need '
                         'tools/convert_checkpoint.py first)')

@@ -2,7 +2,7 @@
 # GCP_M backbone (../faster_rcnn_r50_gcpm.py) at depth 18, initialised from
 # the demo's best GCP ResNet-18 (tools/demo.py sets the checkpoint), on
 # generated 96 px COCO-format images of three shapes that never overlap
-# (gcp_mm.datasets.coco_shapes; tools/demo.py writes them and sets
+# (gcp_mm.demo.data.coco_shapes; tools/demo.py writes them and sets
 # data_root), sized for 2 CPU cores. Tests put other detection configs on
 # these images with the settings of this file (gcp_mm.testing).
 _base_ = '../faster_rcnn_r50_gcpm.py'

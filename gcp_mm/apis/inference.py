@@ -11,7 +11,6 @@ pipeline's decoder (the zoo: PIL), deep images scaled to 8 bits
 (a phone photo is classified upright), unlike in training, where the zoo
 ignores it as torchvision does; ``exif=False`` ignores it too.
 """
-import difflib
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -53,12 +52,14 @@ def model_config(model: str) -> Config:
     mmpretrain's hub (``mmpretrain.list_models()``)."""
     if model.endswith('.py'):
         return read_config(model)
-    from mmpretrain.apis import ModelHub, list_models
+    from mmpretrain.apis import ModelHub
+
+    from ..models.hub import closest_model_name
     try:
         return ModelHub.get(model).config
     except ValueError:
-        close = difflib.get_close_matches(model, list_models(), n=1)
-        hint = f'; did you mean {close[0]}?' if close else (
+        close = closest_model_name(model)
+        hint = f'; did you mean {close}?' if close else (
             "; gcp-mm's are listed by mmpretrain.list_models('*gcp*')")
         raise InferenceInputError(
             f'unknown model {model!r}: neither a config file (.py) nor a '

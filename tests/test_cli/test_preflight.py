@@ -55,7 +55,7 @@ def test_single_position_last_stage_is_explained():
 def test_train_tool_runs_the_checks(tmp_path, run_tool):
     cfg = zoo('resnet18_gcp_lrnorm')
     cfg.model.head.in_channels = 100
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     make_color_texture_dataset(str(tmp_path / 'd'), 1, 1, size=16)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset = dict(type='CustomDataset',

@@ -2,6 +2,7 @@
 generated COCO-format set on CPU (docs/reference.md section 7)."""
 import os
 import re
+import shutil
 
 import pytest
 import torch
@@ -49,6 +50,67 @@ def test_config_builds_with_the_right_backbone(name):
     assert model.with_mask == name.startswith('mask')
 
 
+# The two bases as they were before their shared recipe moved into
+# _base_/detection_1x.py: mmdet's whole 1x config plus gcp-mm's two lines.
+BASES_BEFORE = {
+    'faster_rcnn_1x.py': 'faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+    'mask_rcnn_1x.py': 'mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'}
+RECIPE_BEFORE = (
+    "custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)\n"
+    'auto_scale_lr = dict(enable=True, base_batch_size=16)\n')
+
+
+@pytest.fixture(scope='module')
+def configs_before(tmp_path_factory):
+    """A copy of configs/ whose two detection bases are written as they
+    were before (BASES_BEFORE): the 12 configs and the demo's detector
+    resolved from it are what they resolved to then."""
+    root = tmp_path_factory.mktemp('before') / 'configs'
+    shutil.copytree(os.path.join(ROOT, 'configs'), root)
+    shutil.rmtree(root / '_base_')
+    (root / '_base_').mkdir()
+    for base, mmdet_config in BASES_BEFORE.items():
+        (root / '_base_' / base).write_text(
+            f"_base_ = 'mmdet::{mmdet_config}'\n" + RECIPE_BEFORE)
+    return root
+
+
+def differences(a, b, path=''):
+    """The dotted keys where two resolved configs differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for key in sorted(set(a) | set(b), key=str)
+                for d in differences(a.get(key, '<missing>'),
+                                     b.get(key, '<missing>'),
+                                     f'{path}.{key}' if path else str(key))]
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) \
+            and len(a) == len(b) and type(a) is type(b):
+        return [d for i, (x, y) in enumerate(zip(a, b))
+                for d in differences(x, y, f'{path}[{i}]')]
+    return [] if a == b and type(a) is type(b) else [path]
+
+
+@pytest.mark.parametrize('name', DETECTION_CONFIGS +
+                         ['demo/faster_rcnn_r18_gcpm_shapes'])
+def test_shared_base_resolves_as_before(configs_before, name):
+    """Every field of each detection config (and the demo's detector) is
+    what it was when each base inherited mmdet's whole 1x config."""
+    now = Config.fromfile(config_path(name)).to_dict()
+    before = Config.fromfile(str(configs_before / (name + '.py'))).to_dict()
+    assert len(now) > 15  # model, data, schedule and runtime keys
+    assert differences(now, before) == []
+
+
+def test_the_two_bases_share_their_recipe_in_one_file():
+    base = os.path.join(ROOT, 'configs', '_base_')
+    for name in BASES_BEFORE:
+        text = open(os.path.join(base, name)).read()
+        assert "'./detection_1x.py'" in text
+        assert 'custom_imports' not in text and 'auto_scale_lr' not in text
+    recipe = Config.fromfile(os.path.join(base, 'detection_1x.py'))
+    assert recipe.custom_imports.imports == ['gcp_mm']
+    assert recipe.auto_scale_lr == dict(enable=True, base_batch_size=16)
+
+
 def test_user_config_overriding_only_the_backbone(tmp_path):
     """The README's example: a stock mmdet config + custom_imports."""
     cfg_file = tmp_path / 'my_faster_rcnn.py'
@@ -68,7 +130,7 @@ def test_user_config_overriding_only_the_backbone(tmp_path):
 
 @pytest.fixture(scope='module')
 def coco_shapes(tmp_path_factory):
-    from gcp_mm.datasets import make_coco_shapes_dataset
+    from gcp_mm.demo.data import make_coco_shapes_dataset
     root = str(tmp_path_factory.mktemp('coco_shapes'))
     make_coco_shapes_dataset(root, num_train=4, num_val=2, size=96)
     return root

@@ -75,7 +75,7 @@ def run_two_ranks(cfg, tmp_path):
 
 
 def test_gcp_classifier_ranks_agree(tmp_path):
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     make_color_texture_dataset(str(tmp_path / 'data'), 2, 1, size=32)
     cfg = classifier_config(str(tmp_path / 'data'), str(tmp_path / 'work'),
                            size=32, epochs=1)
@@ -85,7 +85,7 @@ def test_gcp_classifier_ranks_agree(tmp_path):
 
 
 def test_gcpm_faster_rcnn_ranks_agree(tmp_path):
-    from gcp_mm.datasets import make_coco_shapes_dataset
+    from gcp_mm.demo.data import make_coco_shapes_dataset
     make_coco_shapes_dataset(str(tmp_path / 'coco'), num_train=4, num_val=2,
                              size=64)
     cfg = detector_config(

@@ -117,7 +117,7 @@ def train_tiny(data_root, work_dir, with_hook):
 
 @pytest.mark.default_scope('mmpretrain')
 def test_training_is_bit_identical_with_and_without_hook(tmp_path):
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     data_root = str(tmp_path / 'data')
     make_color_texture_dataset(data_root, 1, 1, size=32)
     plain = train_tiny(data_root, str(tmp_path / 'plain'), False)
@@ -175,7 +175,7 @@ def test_under_ddp_two_cpu_processes_rank_0_writes(tmp_path):
     import subprocess
     import sys
 
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     data_root = str(tmp_path / 'data')
     make_color_texture_dataset(data_root, 2, 1, size=32)
     work_dir = tmp_path / 'work'
@@ -364,7 +364,7 @@ def test_tensorboard_steps_match_the_training_loss(tmp_path, run_tool):
         EventAccumulator,
     )
 
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     data_root = str(tmp_path / 'data')
     make_color_texture_dataset(data_root, 1, 1, size=32)
     work_dir = tmp_path / 'work'

@@ -40,7 +40,7 @@ def test_non_finite_gradient_raises_before_the_step():
 
 
 def gcp_classifier_runner(tmp_path, **optim_overrides):
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     from gcp_mm.testing import classifier_config
     make_color_texture_dataset(str(tmp_path / 'data'), 1, 1, size=32)
     cfg = classifier_config(str(tmp_path / 'data'), str(tmp_path / 'work'),
@@ -97,7 +97,7 @@ def test_cpu_amp_trains_gcp_classifier_with_finite_losses(tmp_path):
 
 @pytest.mark.default_scope('mmdet')
 def test_cpu_amp_trains_gcpm_mask_rcnn_with_finite_losses(tmp_path):
-    from gcp_mm.datasets import make_coco_shapes_dataset
+    from gcp_mm.demo.data import make_coco_shapes_dataset
     from gcp_mm.testing import detector_config
     make_coco_shapes_dataset(str(tmp_path / 'coco'), 4, 2, size=64)
     cfg = detector_config(

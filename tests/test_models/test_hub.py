@@ -15,10 +15,12 @@ import mmcv
 import pytest
 import torch
 import torchvision.transforms as T
+import yaml
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 from mmpretrain import ImageClassificationInferencer, get_model
+from mmpretrain.apis import ModelHub
 from mmpretrain.datasets.categories import CUB_CATEGORIES, IMAGENET_CATEGORIES
 from mmpretrain.registry import TRANSFORMS
 from modelindex.load_model_index import load as load_model_index
@@ -32,6 +34,15 @@ PHOTO = os.path.join(matplotlib.get_data_path(), 'sample_data',
                      'grace_hopper.jpg')
 MMPRETRAIN_MODELS = 548  # list_models() of the pinned mmpretrain alone
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+# gcp-mm 0.1's model names -> their configs, written from the model index
+# before the models took their configs' names
+with open(os.path.join(os.path.dirname(__file__), 'data',
+                       'model_names_before_rename.yml')) as _f:
+    OLD_NAMES = yaml.safe_load(_f)
+DETECTION_NAMES = {f'{task}_r{depth}_{backbone}'
+                   for task in ('faster_rcnn', 'mask_rcnn')
+                   for depth in (50, 101)
+                   for backbone in ('gap', 'gcpd', 'gcpm')}
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -42,30 +53,16 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-# docs/classification.md, recipes: the batch per GPU (8 GPUs)
-BATCH = {'resnet': dict(lrnorm=32, lrfast=32, lradju=32),
-         'mobilenet_v2': dict(lrnorm=12, lrfast=12, lradju=24),
-         'shufflenet_v2': dict(lrnorm=128, lrfast=128, lradju=128)}
-
-
 def expected_models():
-    """name -> config path, from the config files: mmpretrain's naming,
-    <arch>-<head>_<GPUs>x<batch>-<schedule>_in1k for the ImageNet zoo and
-    <arch>-<head>_<data set>-448px for the fine-grained benchmarks (not
-    the configs for your own data)."""
-    arch_names = {'mobilenet_v2': 'mobilenet-v2',
-                  'shufflenet_v2': 'shufflenet-v2-1x'}
+    """name -> config path, from the config files: a model is named after
+    its config (as in mmpretrain), the ImageNet zoo and the fine-grained
+    benchmarks (not the configs for your own data)."""
     models = {}
-    for path in glob.glob(os.path.join(ROOT, 'configs', 'imagenet', '*.py')):
-        arch, head, sched = os.path.basename(path)[:-3].rsplit('_', 2)
-        batch = BATCH['resnet' if arch.startswith('resnet') else arch][sched]
-        name = f'{arch_names.get(arch, arch)}-{head}_8xb{batch}-{sched}_in1k'
-        models[name] = path
-    for path in glob.glob(os.path.join(ROOT, 'configs', 'finegrained',
-                                       '*.py')):
-        arch, head, data = os.path.basename(path)[:-3].split('_')
-        if data != 'custom':
-            models[f'{arch}-{head}_{data}-448px'] = path
+    for folder in ('imagenet', 'finegrained'):
+        for path in glob.glob(os.path.join(ROOT, 'configs', folder, '*.py')):
+            name = os.path.basename(path)[:-3]
+            if not name.endswith('_custom'):
+                models[name] = path
     return models
 
 
@@ -88,7 +85,7 @@ def test_list_models_after_import_gcp_mm(models):
         print(json.dumps(dict(
             before=before, after=len(mmpretrain.list_models()),
             gcp=mmpretrain.list_models('*gcp*'),
-            in1k=mmpretrain.list_models('*_in1k'))))
+            listed=mmpretrain.list_models())))
         ''')
     done = subprocess.run([sys.executable, '-c', code], capture_output=True,
                           text=True, timeout=300)
@@ -97,7 +94,9 @@ def test_list_models_after_import_gcp_mm(models):
     assert listed['before'] == MMPRETRAIN_MODELS
     assert listed['after'] == MMPRETRAIN_MODELS + len(models)
     assert listed['gcp'] == sorted(n for n in models if 'gcp' in n)
-    assert set(listed['in1k']) >= {n for n in models if n.endswith('_in1k')}
+    assert set(listed['listed']) >= set(models)
+    # neither the deprecated names nor the detection entries are listed
+    assert not set(listed['listed']) & (set(OLD_NAMES) | DETECTION_NAMES)
 
 
 def published_imagenet():
@@ -133,10 +132,23 @@ DATASET_NAMES = {'cub': 'CUB-200-2011', 'aircraft': 'FGVC-Aircraft',
                  'cars': 'Stanford Cars', 'dtd': 'DTD'}
 
 
-def test_the_index_names_each_config_and_its_published_metrics(models):
+def index_entries():
     index = load_model_index(os.path.join(ROOT, 'model-index.yml'))
     index.build_models_with_collections()
-    entries = {m.name: m for m in index.models}
+    return {m.name: m for m in index.models}
+
+
+def test_every_index_name_is_its_configs_name():
+    entries = index_entries()
+    assert len(entries) == 54 + 12
+    for name, entry in entries.items():
+        assert os.path.isfile(os.path.join(ROOT, entry.config)), name
+        assert os.path.basename(entry.config) == name + '.py'
+
+
+def test_the_index_names_each_config_and_its_published_metrics(models):
+    entries = {name: entry for name, entry in index_entries().items()
+               if name not in DETECTION_NAMES}
     assert set(entries) == set(models)
     imagenet = published_imagenet()
     assert len(imagenet) == 6 * 6 + 2 * 2
@@ -147,7 +159,7 @@ def test_the_index_names_each_config_and_its_published_metrics(models):
         config = os.path.basename(path)[:-3]
         (result, ) = entry.results
         assert result.task == 'Image Classification'
-        if name.endswith('_in1k'):
+        if '/imagenet/' in path:
             arch, head, sched = config.rsplit('_', 2)
             published = imagenet.get((TITLES[arch], head, sched))
             assert result.dataset == 'ImageNet-1k'
@@ -162,9 +174,89 @@ def test_the_index_names_each_config_and_its_published_metrics(models):
             expected = {'Top 1 Accuracy': published} \
                 if published and head == 'gcp' else {}
             assert entry.data['Pretrain'].startswith(
-                f'{arch}-{head}_8xb32-lrnorm_in1k')
+                f'{arch}_{head}_lrnorm ')
         assert result.metrics == expected, name
     assert found == len(imagenet)  # every published cell is in the index
+
+
+def published_detection():
+    """docs/detection.md, Published results: (config name, metric) ->
+    AP."""
+    text = open(os.path.join(ROOT, 'docs', 'detection.md')).read()
+    section = text.split('## Published results')[1].split('\n## ')[0]
+    table = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if not line.startswith('|') or cells[0] in ('task', '---'):
+            continue
+        detector, _, metric = cells[0].rpartition(' AP')[0].rpartition(' ')
+        task = {'Faster R-CNN': 'faster_rcnn',
+                'Mask R-CNN': 'mask_rcnn'}[detector]
+        depth = cells[1].removeprefix('R-')
+        for backbone, value in zip(('gap', 'gcpd', 'gcpm'), cells[2:]):
+            table[(f'{task}_r{depth}_{backbone}', f'{metric} AP')] = \
+                float(value)
+    return table
+
+
+def test_the_detection_configs_are_in_the_index_with_published_ap():
+    entries = index_entries()
+    published = published_detection()
+    assert len(published) == 12 + 6
+    found = {}
+    for name in DETECTION_NAMES:
+        entry = entries[name]
+        assert entry.config == f'configs/{name}.py'
+        assert entry.in_collection == 'GCP detection'
+        tasks = {'Object Detection': 'box AP',
+                 'Instance Segmentation': 'mask AP'}
+        for result in entry.results:
+            assert result.dataset == 'COCO'
+            (metric, value), = result.metrics.items()
+            assert metric == tasks[result.task]
+            found[(name, metric)] = value
+    assert found == published
+
+
+def test_old_names_find_the_renamed_models_with_a_warning():
+    """Every name of gcp-mm 0.1 (from the index before the rename) still
+    finds its model in mmpretrain's hub, warning with the new name (the
+    table ModelHub.get reads, for all 54; ModelHub.get itself, which reads
+    the config, for one of each zoo)."""
+    assert len(OLD_NAMES) == 54
+    for old, config in OLD_NAMES.items():
+        new = os.path.basename(config)[:-3]
+        assert old != new
+        with pytest.warns(FutureWarning, match=f"'{old}' is deprecated.*"
+                          f"use '{new}'"):
+            assert ModelHub.has(old)
+        with pytest.warns(FutureWarning, match=f"use '{new}'"):
+            metainfo = ModelHub._models_dict.get(old)
+        assert metainfo.name == new
+        assert metainfo.config == os.path.join(ROOT, config)
+    for old in ('resnet50-gcp_8xb32-lrnorm_in1k', 'resnet50-gcp_cub-448px'):
+        with pytest.warns(FutureWarning, match='is deprecated'):
+            metainfo = ModelHub.get(old.upper())  # names ignore case
+        assert metainfo.config.filename == os.path.join(ROOT, OLD_NAMES[old])
+
+
+def test_a_misspelt_name_leads_to_the_current_name():
+    from gcp_mm.models.hub import closest_model_name
+    assert closest_model_name('resnet50_gcp_lrnrm') == 'resnet50_gcp_lrnorm'
+    # closest to a 0.1 name: its new name, not the deprecated one
+    assert closest_model_name('resnet101-gcp_aircraft448px') == \
+        'resnet101_gcp_aircraft'
+    assert closest_model_name('zzzz') is None
+
+
+def test_get_model_by_old_name_builds_the_same_model():
+    with pytest.warns(FutureWarning, match="use 'resnet18_gap_lrnorm'"):
+        old = get_model('resnet18-gap_8xb32-lrnorm_in1k')
+    new = get_model('resnet18_gap_lrnorm')
+    assert old.state_dict().keys() == new.state_dict().keys()
+    assert type(old.neck).__name__ == type(new.neck).__name__
+    with pytest.raises(ValueError, match='Failed to find model'):
+        get_model('resnet18-gap_8xb32-lrnorm')  # neither name
 
 
 def test_get_model_with_converted_released_weights(tmp_path):
@@ -177,7 +269,7 @@ def test_get_model_with_converted_released_weights(tmp_path):
     save_released(net, released, 'resnet18')
     converted = str(tmp_path / 'r18_gcp.pth')
     convert_released_checkpoint(released, converted)
-    model = get_model('resnet18-gcp_8xb32-lrnorm_in1k', pretrained=converted)
+    model = get_model('resnet18_gcp_lrnorm', pretrained=converted)
     assert model._dataset_meta['classes'] == IMAGENET_CATEGORIES
     image = Image.open(PHOTO).convert('RGB')
     x = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(),
@@ -191,7 +283,7 @@ def test_get_model_with_converted_released_weights(tmp_path):
 def cub_checkpoint(tmp_path_factory):
     """A checkpoint of the CUB GCP ResNet-50, as training would leave it
     (weights only)."""
-    model = get_model('resnet50-gcp_cub-448px')  # built, not loaded
+    model = get_model('resnet50_gcp_cub')  # built, not loaded
     with torch.no_grad():
         model.head.fc.weight.mul_(3000)  # decisive scores
     path = str(tmp_path_factory.mktemp('cub') / 'cub.pth')
@@ -200,7 +292,7 @@ def cub_checkpoint(tmp_path_factory):
 
 
 def test_get_model_fine_grained(cub_checkpoint):
-    model = get_model('resnet50-gcp_cub-448px', pretrained=cub_checkpoint)
+    model = get_model('resnet50_gcp_cub', pretrained=cub_checkpoint)
     saved = torch.load(cub_checkpoint, weights_only=True)['state_dict']
     state = model.state_dict()
     assert set(state) == set(saved)
@@ -212,7 +304,7 @@ def test_get_model_fine_grained(cub_checkpoint):
 
 
 def test_inferencer_on_a_photo(cub_checkpoint):
-    inferencer = ImageClassificationInferencer('resnet50-gcp_cub-448px',
+    inferencer = ImageClassificationInferencer('resnet50_gcp_cub',
                                                pretrained=cub_checkpoint,
                                                device='cpu')
     (result, ) = inferencer(PHOTO)
@@ -229,7 +321,7 @@ def test_inferencer_on_a_photo(cub_checkpoint):
             dict(img=image, img_shape=image.shape[:2],
                  ori_shape=image.shape[:2]))
     assert packed['inputs'].shape == (3, 448, 448)
-    model = get_model('resnet50-gcp_cub-448px', pretrained=cub_checkpoint)
+    model = get_model('resnet50_gcp_cub', pretrained=cub_checkpoint)
     with torch.no_grad():
         x = model.data_preprocessor(dict(inputs=[packed['inputs']]),
                                     False)['inputs']

@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 
 @pytest.fixture(scope='module')
 def gcp_setup(tmp_path_factory):
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     root = tmp_path_factory.mktemp('robust')
     make_color_texture_dataset(str(root / 'data'), train_per_class=0,
                                val_per_class=1, size=72)

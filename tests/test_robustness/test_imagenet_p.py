@@ -83,7 +83,7 @@ def test_generated_sequences_at_difficulty_2(tiny_classifier, helpers,
     loops."""
     from PIL import Image
 
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     from gcp_mm.robustness.data import list_class_images
     from gcp_mm.robustness.perturbations import perturbation_sequence
     make_color_texture_dataset(str(tmp_path), train_per_class=0,

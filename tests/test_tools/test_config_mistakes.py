@@ -27,7 +27,7 @@ def tool_main(name):
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     root = tmp_path_factory.mktemp('mistakes')
     make_color_texture_dataset(str(root / 'data'), 1, 1, size=32)
     cfg = classifier_config(str(root / 'data'), str(root / 'unused'),

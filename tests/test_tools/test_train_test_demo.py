@@ -11,7 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 
 @pytest.fixture(scope='module')
 def tiny_data(tmp_path_factory):
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     root = str(tmp_path_factory.mktemp('textures'))
     counts = make_color_texture_dataset(root, train_per_class=2,
                                         val_per_class=1, size=32)

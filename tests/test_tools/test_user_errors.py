@@ -27,7 +27,7 @@ def tiny(tmp_path_factory):
     """A GCP ResNet-18 config on generated textures, and checkpoints."""
     from mmpretrain.registry import MODELS
 
-    from gcp_mm.datasets import make_color_texture_dataset
+    from gcp_mm.demo.data import make_color_texture_dataset
     root = tmp_path_factory.mktemp('tiny')
     make_color_texture_dataset(str(root / 'data'), 1, 1, size=32)
     paths = {}
@@ -129,7 +129,7 @@ def test_wrong_validation_path(tiny, tmp_path, run_tool):
 
 
 def test_missing_detection_backbone_checkpoint(tmp_path, run_tool):
-    from gcp_mm.datasets import make_coco_shapes_dataset
+    from gcp_mm.demo.data import make_coco_shapes_dataset
     make_coco_shapes_dataset(str(tmp_path / 'coco'), 2, 1, size=64)
     cfg = detector_config(
         os.path.join(ROOT, 'configs', 'faster_rcnn_r50_gcpm.py'),
@@ -148,7 +148,7 @@ def test_gcp_backbone_under_a_stock_mmdet_base(tmp_path, run_tool):
     """mmdet's own Faster R-CNN base with the backbone swapped to GCPResNet
     inherits torchvision's GAP ResNet-50 init: answered before anything is
     built, with both fixes."""
-    from gcp_mm.datasets import make_coco_shapes_dataset
+    from gcp_mm.demo.data import make_coco_shapes_dataset
     make_coco_shapes_dataset(str(tmp_path / 'coco'), 2, 1, size=64)
     config = tmp_path / 'mine.py'
     config.write_text(
@@ -177,7 +177,7 @@ def test_gcp_backbone_from_a_plain_imagenet_resnet_file(tmp_path, run_tool):
     GCPResNet: a GAP network's weights, refused with both fixes."""
     import torchvision
 
-    from gcp_mm.datasets import make_coco_shapes_dataset
+    from gcp_mm.demo.data import make_coco_shapes_dataset
     make_coco_shapes_dataset(str(tmp_path / 'coco'), 2, 1, size=64)
     plain = tmp_path / 'resnet18-f37072fd.pth'
     torch.save(torchvision.models.resnet18().state_dict(), plain)

@@ -1,6 +1,6 @@
 # The zoo's ResNet LRadju recipe and runtime on the demo's data
 # (docs/demo.md): generated 48 px colour textures whose 8 classes differ
-# only in second-order colour statistics (gcp_mm.datasets.color_texture),
+# only in second-order colour statistics (gcp_mm.demo.data.color_texture),
 # in mmpretrain's class-folder layout; tools/demo.py writes them below its
 # work dir and sets data_root. LRadju runs in 8 epochs (PolyLR's
 # T = end - 1 scaled from 50 to 8), batch 32 on one process with the rate

@@ -15,13 +15,14 @@ from mmengine.runner import Runner
 
 from gcp_mm.analysis import epoch_to, plot_sweep, read_val_curve
 from gcp_mm.analysis import plot as plot_landscape
-from gcp_mm.cli.config import config_on_data
-from gcp_mm.datasets import (
+from gcp_mm.resources import config_path
+
+from .configs import config_on_data
+from .data import (
     CLASS_NAMES,
     make_coco_shapes_dataset,
     make_color_texture_dataset,
 )
-from gcp_mm.resources import config_path
 
 HEADS = ('gap', 'gcp')
 

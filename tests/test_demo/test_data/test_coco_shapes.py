@@ -1,4 +1,4 @@
-"""The generated COCO-format shapes (gcp_mm.datasets.coco_shapes): read by
+"""The generated COCO-format shapes (gcp_mm.demo.data.coco_shapes): read by
 pycocotools and mmdet's CocoDataset, boxes equal to the drawn masks'
 extents, shapes apart."""
 import json
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gcp_mm.datasets import CATEGORIES, make_coco_shapes_dataset
+from gcp_mm.demo.data import CATEGORIES, make_coco_shapes_dataset
 
 
 @pytest.fixture(scope='module')

@@ -1,4 +1,4 @@
-"""The demo's colour textures (gcp_mm.datasets.color_texture): mmpretrain's
+"""The demo's colour textures (gcp_mm.demo.data.color_texture): mmpretrain's
 class-folder layout, deterministic, classes apart only in second-order
 statistics."""
 
@@ -6,7 +6,7 @@ statistics."""
 def test_dataset_is_deterministic_and_in_custom_dataset_layout(tmp_path):
     from mmpretrain.datasets import CustomDataset
 
-    from gcp_mm.datasets import CLASS_NAMES, make_color_texture_dataset
+    from gcp_mm.demo.data import CLASS_NAMES, make_color_texture_dataset
     for run in ('a', 'b'):
         make_color_texture_dataset(str(tmp_path / run), 1, 1, size=16,
                                    seed=3)
@@ -22,7 +22,7 @@ def test_dataset_is_deterministic_and_in_custom_dataset_layout(tmp_path):
 def test_classes_share_first_order_statistics():
     import numpy as np
 
-    from gcp_mm.datasets.color_texture import render_texture
+    from gcp_mm.demo.data.color_texture import render_texture
     rng = np.random.default_rng(0)
     means = []
     for cls in range(8):

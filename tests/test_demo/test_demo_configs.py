@@ -1,11 +1,11 @@
-"""Editing a config for a smaller run (gcp_mm.cli.config): data root,
+"""Editing a config for a smaller run (gcp_mm.demo.configs): data root,
 input size, and the schedule compressed to fewer epochs."""
 import os
 
 import pytest
 from mmengine.config import Config
 
-from gcp_mm.cli.config import (
+from gcp_mm.demo.configs import (
     compress_schedule,
     config_on_data,
     set_data_root,

@@ -1,7 +1,7 @@
 """A small synthetic COCO-format detection / instance segmentation set.
 
 Filled squares, discs and triangles of random colour and size on the
-colour-texture backgrounds of :mod:`gcp_mm.datasets.color_texture`, with
+colour-texture backgrounds of :mod:`gcp_mm.demo.data.color_texture`, with
 boxes and polygon masks. Shapes never overlap (their circumscribed circles
 are apart), so every annotation shows the whole object it describes. Files
 are written as ``<root>/images/*.png`` and COCO json
