@@ -72,7 +72,7 @@ class StudySettings:
     val_per_class: int = 32
     batch_size: int = 16
     epochs: int = 10  # LRadju compressed to this many; LRfast gets 6
-    lr_factors: Tuple[float, ...] = (0.5, 2.0, 8.0, 32.0)
+    lr_factors: Tuple[float, ...] = (0.5, 2.0, 8.0)
     seeds: int = 3
     data_seed: int = 0
     methods: Tuple[str, ...] = METHODS
