@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from benchmarks.harness import median_seconds, sync  # noqa: E402
 from gcp_mm.ops import NORMALIZATIONS, isqrt_cov, normalized_covariance_triu  # noqa
 
 SECTIONS = ('accuracy', 'training', 'step_share', 'benchmarks', 'tests')
@@ -58,11 +58,6 @@ TRAINING_CONFIGS = {
 
 class NoGpuError(RuntimeError):
     """The report needs a GPU torch can use."""
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
 
 
 def pooled(method: str, x: torch.Tensor) -> torch.Tensor:
@@ -108,18 +103,6 @@ def accuracy(device: torch.device, batch: int, channels: int,
                 finite=bool(torch.isfinite(out).all()
                             and torch.isfinite(x.grad).all())))
     return rows
-
-
-def _median_seconds(fn, device: torch.device, repeats: int) -> float:
-    fn()  # warm-up: kernels, cuBLAS / cuSOLVER handles, allocator
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _build(config: str):
@@ -191,7 +174,7 @@ def training(device: torch.device, steps: int, size: int, batch: int,
             for _ in range(steps):
                 log_vars = model.train_step(data, wrapper)
                 losses.append(float(log_vars['loss']))
-            _sync(device)
+            sync(device)
             scaler = getattr(wrapper, 'loss_scaler', None)
             scale = float(scaler.get_scale()) if scaler is not None else None
             rows.append(dict(
@@ -220,14 +203,14 @@ def step_share(device: torch.device, batch: int, size: int,
         model.to(device).train()
         wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
         data = _classifier_batch(size, batch, cfg.model.head.num_classes)
-        step = _median_seconds(lambda: model.train_step(data, wrapper),
-                               device, repeats)
+        step = median_seconds(lambda: model.train_step(data, wrapper),
+                              repeats, device)
     side = size // 16  # layer4 at stride 1: 1/16 of the input
     x = torch.randn(batch, cfg.model.neck.reduced_channels, side, side,
                     device=device).relu_().requires_grad_()
     grad = torch.randn(batch, cfg.model.head.in_channels, device=device)
-    op = _median_seconds(lambda: isqrt_cov(x).backward(grad), device,
-                         repeats)
+    op = median_seconds(lambda: isqrt_cov(x).backward(grad), repeats,
+                        device)
     return dict(batch=batch, size=size, step_seconds=step,
                 op_seconds=op, op_share=op / step)
 

@@ -11,25 +11,24 @@ Compared with two independent implementations of the same math:
     .venv/bin/python benchmarks/isqrt_cov.py            # full table
     .venv/bin/python benchmarks/isqrt_cov.py --quick    # the headline shape
 
-Peak memory is measured in a fresh subprocess per (implementation, shape) as
-the growth of the resident set's high-water mark (Linux VmHWM, reset
-before the step) during one forward+backward; glibc is told to mmap every
-allocation above 64 KiB, so freed tensors leave the resident set and the
-figure follows live memory; on CUDA it is
-``torch.cuda.max_memory_allocated``. Numbers are reported, never asserted.
+Times are medians, the implementations taking turns; peak memory is that
+of one forward+backward in a fresh subprocess per (implementation, shape)
+(``benchmarks/harness.py`` says how each is measured). Numbers are
+reported, never asserted.
 """
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
+from os import path as osp
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-from benchmarks.memory import peak_rss_growth  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from benchmarks.harness import (  # noqa: E402
+    in_fresh_process,
+    median_seconds_in_turns,
+    peak_bytes,
+)
 from gcp_mm.ops import isqrt_cov  # noqa: E402
 from gcp_mm.testing import plain_isqrt_cov  # noqa: E402
 
@@ -149,56 +148,36 @@ def _step(impl, x, grad):
 
 
 def time_fwd_bwd(batch, channels, side, dtype, device, repeats):
-    """Median seconds of one forward+backward for every implementation.
-
-    The implementations take turns, run after run, so that drifts in the
-    machine's speed hit all of them alike.
-    """
+    """Median seconds of one forward+backward for every implementation."""
     x = _make_input(batch, channels, side, dtype, device)
     grad = torch.ones(batch, channels * (channels + 1) // 2, dtype=dtype,
                       device=device)
-    times = {impl: [] for impl in IMPLEMENTATIONS}
-    for i in range(repeats + 1):
-        for impl in IMPLEMENTATIONS:
-            x.grad = None
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            _step(impl, x, grad)
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            if i:  # the first round warms up
-                times[impl].append(time.perf_counter() - start)
-    return {impl: sorted(t)[len(t) // 2] for impl, t in times.items()}
+
+    def step(impl):
+        x.grad = None
+        _step(impl, x, grad)
+
+    return median_seconds_in_turns(
+        {impl: lambda impl=impl: step(impl) for impl in IMPLEMENTATIONS},
+        repeats, device)
 
 
 def _peak_memory_child(impl, batch, channels, side, dtype, device):
     x = _make_input(batch, channels, side, dtype, device)
     grad = torch.ones(batch, channels * (channels + 1) // 2, dtype=dtype,
                       device=device)
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-        _step(impl, x, grad)
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() - base
-    # Warm up the libraries on a tiny problem, then reset the kernel's
-    # high-water mark of the resident set to the current resident set.
-    _step(impl, _make_input(2, 4, 2, dtype, device),
-          torch.ones(2, 10, dtype=dtype, device=device))
-    return peak_rss_growth(lambda: _step(impl, x, grad))
+    return peak_bytes(
+        lambda: _step(impl, x, grad), device,
+        warm_up=lambda: _step(impl, _make_input(2, 4, 2, dtype, device),
+                              torch.ones(2, 10, dtype=dtype,
+                                         device=device)))
 
 
 def peak_memory(impl, batch, channels, side, dtype, device):
     """Peak bytes of one forward+backward, measured in a fresh process."""
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
-    args = json.dumps([impl, batch, channels, side, str(dtype).split('.')[1],
-                       str(device)])
-    result = subprocess.run(
-        [sys.executable, __file__, '--child', args],
-        env=env, capture_output=True, text=True, check=True)
-    return int(result.stdout.strip().splitlines()[-1])
+    return in_fresh_process(__file__, [impl, batch, channels, side,
+                                       str(dtype).split('.')[1],
+                                       str(device)])
 
 
 def main():

@@ -21,16 +21,19 @@ and counts dynamo's graph breaks in that loss (docs/deploy.md).
 """
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
+from os import path as osp
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-from benchmarks.memory import peak_rss_growth  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from benchmarks.harness import (  # noqa: E402
+    in_fresh_process,
+    median_seconds,
+    median_seconds_in_turns,
+    peak_bytes,
+)
 from gcp_mm.resources import config_path  # noqa: E402
 from gcp_mm.testing import plain_isqrt_cov  # noqa: E402
 
@@ -58,16 +61,6 @@ def make_batch(batch: int, size: int):
             torch.uint8) for _ in range(batch)],
         data_samples=[DataSample().set_gt_label(i % 1000)
                       for i in range(batch)])
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
 
 
 def time_step(head, batch, size, repeats):
@@ -115,32 +108,25 @@ def compile_comparison(batch, size, repeats):
     start = time.perf_counter()
     step(compiled_loss)  # compiles
     first = time.perf_counter() - start
-    step(loss)  # warm-up
-    # alternated, so that load from other processes hits both alike
-    times = {loss: [], compiled_loss: []}
-    for _ in range(repeats):
-        for fn in times:
-            begin = time.perf_counter()
-            step(fn)
-            times[fn].append(time.perf_counter() - begin)
-    eager, compiled = (sorted(t)[len(t) // 2] for t in times.values())
+    # in turns, so that load from other processes hits both alike
+    seconds = median_seconds_in_turns(
+        dict(eager=lambda: step(loss), compiled=lambda: step(compiled_loss)),
+        repeats)
+    eager, compiled = seconds['eager'], seconds['compiled']
     return eager, compiled, first, breaks
 
 
 def peak_step_memory(head, batch, size):
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
-    done = subprocess.run([
-        sys.executable, __file__, '--child',
-        json.dumps([head, batch, size])
-    ], env=env, capture_output=True, text=True, check=True)
-    return int(done.stdout.strip().splitlines()[-1])
+    return in_fresh_process(__file__, [head, batch, size])
 
 
 def child(head, batch, size):
     model, optim = build(head)
     data = make_batch(batch, size)
-    model.train_step(make_batch(2, 64), optim)  # warm the libraries up
-    print(peak_rss_growth(lambda: model.train_step(data, optim)))
+    print(peak_bytes(lambda: model.train_step(data, optim),
+                     torch.device('cpu'),
+                     warm_up=lambda: model.train_step(make_batch(2, 64),
+                                                      optim)))
 
 
 def main():

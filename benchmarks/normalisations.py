@@ -1,40 +1,46 @@
-"""Every normalisation of gcp_mm side by side, at the papers' shapes.
+"""Every normalisation of gcp_mm, and DropCov, side by side at the
+papers' shapes.
 
 For each method of ``gcp_mm.ops.NORMALIZATIONS`` (covariance -> method ->
-upper triangle, as the neck runs it) on ReLU features (rank-deficient
-covariances whenever H * W < C, as real ones are): the median time of one
-forward+backward and its ratio to Newton-Schulz, the peak memory of one
-forward+backward, and the relative Frobenius error of the matrix square
-root against float64 ``torch.linalg.eigh`` (mean and max over the batch;
-'none' is no square root and has none).
+upper triangle, as the neck runs it) and for DropCov (``DropCovPooling``
+without the reduction: in training the attention, the drop rate, the
+channel dropout and the covariance; at inference the covariance alone) on
+ReLU features (rank-deficient covariances whenever H * W < C, as real ones
+are): the median time of one training forward+backward and its ratio to
+Newton-Schulz, the median time of one inference forward (no autograd), the
+peak memory of one forward+backward, and the relative Frobenius error of
+the matrix square root against float64 ``torch.linalg.eigh`` (mean and max
+over the batch; 'none' and DropCov take no square root).
 
     .venv/bin/python benchmarks/normalisations.py            # 4 shapes
     .venv/bin/python benchmarks/normalisations.py --quick    # C=256, 14x14
 
-Peak memory is measured as in benchmarks/isqrt_cov.py: in a fresh
-subprocess per (method, shape), the growth of the resident set's
-high-water mark on CPU (glibc told to mmap allocations above 64 KiB),
-``torch.cuda.max_memory_allocated`` on CUDA. Numbers are reported, never
-asserted.
+Times are medians, the methods taking turns; peak memory is measured in a
+fresh subprocess per (method, shape) (``benchmarks/harness.py`` says how).
+Numbers are reported, never asserted.
 """
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
+from os import path as osp
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-from benchmarks.memory import peak_rss_growth  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from benchmarks.harness import (  # noqa: E402
+    in_fresh_process,
+    median_seconds_in_turns,
+    peak_bytes,
+)
+from gcp_mm.models.necks import DropCovPooling  # noqa: E402
 from gcp_mm.ops import (  # noqa: E402
     NORMALIZATIONS,
     covariance_matrix,
     normalize_covariance,
     normalized_covariance_triu,
 )
+
+METHODS = NORMALIZATIONS + ('dropcov', )
 
 
 def _make_input(batch, channels, side, device):
@@ -43,35 +49,50 @@ def _make_input(batch, channels, side, device):
     return x.to(device).requires_grad_()
 
 
-def _step(method, x, grad, autocast_dtype=None):
+def pooling(method, channels, device):
+    """(B, C, H, W) -> (B, C(C+1)/2) as the neck computes it for
+    ``method``: a function, or DropCov's neck (``.train()`` / ``.eval()``
+    choose the step)."""
+    if method == 'dropcov':
+        torch.manual_seed(0)
+        return DropCovPooling(channels, reduced_channels=None).to(device)
+    return lambda x: normalized_covariance_triu(x, method)
+
+
+def _train_step(pool, x, grad, autocast_dtype=None):
     with torch.autocast(x.device.type, dtype=autocast_dtype,
                         enabled=autocast_dtype is not None):
-        out = normalized_covariance_triu(x, method)
+        out = pool(x)
     out.backward(grad)
 
 
-def _sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
+def _inference(pool, x, autocast_dtype=None):
+    with torch.no_grad(), torch.autocast(
+            x.device.type, dtype=autocast_dtype,
+            enabled=autocast_dtype is not None):
+        pool(x)
 
 
-def time_fwd_bwd(batch, channels, side, device, repeats, autocast_dtype):
-    """Median seconds of one forward+backward per method; the methods take
-    turns so that drifts of the machine's speed hit all alike."""
+def time_methods(batch, channels, side, device, repeats, autocast_dtype):
+    """Median seconds per method of one training forward+backward and of
+    one inference forward."""
     x = _make_input(batch, channels, side, device)
     grad = torch.randn(batch, channels * (channels + 1) // 2,
                        generator=torch.Generator().manual_seed(1)).to(device)
-    times = {method: [] for method in NORMALIZATIONS}
-    for i in range(repeats + 1):
-        for method in NORMALIZATIONS:
-            x.grad = None
-            _sync(device)
-            start = time.perf_counter()
-            _step(method, x, grad, autocast_dtype)
-            _sync(device)
-            if i:  # the first round warms up
-                times[method].append(time.perf_counter() - start)
-    return {m: sorted(t)[len(t) // 2] for m, t in times.items()}
+    pools = {m: pooling(m, channels, device) for m in METHODS}
+
+    def train(method):
+        getattr(pools[method], 'train', lambda: None)()
+        x.grad = None
+        _train_step(pools[method], x, grad, autocast_dtype)
+
+    def infer(method):
+        getattr(pools[method], 'eval', lambda: None)()
+        _inference(pools[method], x, autocast_dtype)
+
+    steps = {('train', m): lambda m=m: train(m) for m in METHODS}
+    steps.update({('infer', m): lambda m=m: infer(m) for m in METHODS})
+    return median_seconds_in_turns(steps, repeats, device)
 
 
 def sqrt_errors(batch, channels, side, device):
@@ -95,26 +116,18 @@ def sqrt_errors(batch, channels, side, device):
 def _peak_memory_child(method, batch, channels, side, device):
     x = _make_input(batch, channels, side, device)
     grad = torch.ones(batch, channels * (channels + 1) // 2, device=device)
-    if device.type == 'cuda':
-        _sync(device)
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-        _step(method, x, grad)
-        _sync(device)
-        return torch.cuda.max_memory_allocated() - base
-    _step(method, _make_input(2, 4, 2, device),
-          torch.ones(2, 10, device=device))  # warm up the libraries
-    return peak_rss_growth(lambda: _step(method, x, grad))
+    pool = pooling(method, channels, device)
+    return peak_bytes(
+        lambda: _train_step(pool, x, grad), device,
+        warm_up=lambda: _train_step(pooling(method, 4, device),
+                                    _make_input(2, 4, 2, device),
+                                    torch.ones(2, 10, device=device)))
 
 
 def peak_memory(method, batch, channels, side, device):
     """Peak bytes of one forward+backward, in a fresh process."""
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
-    args = json.dumps([method, batch, channels, side, str(device)])
-    result = subprocess.run(
-        [sys.executable, __file__, '--child', args],
-        env=env, capture_output=True, text=True, check=True)
-    return int(result.stdout.strip().splitlines()[-1])
+    return in_fresh_process(__file__, [method, batch, channels, side,
+                                       str(device)])
 
 
 def main():
@@ -144,26 +157,30 @@ def main():
                                             (128, 7)]
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' \
         else f'cpu, {torch.get_num_threads()} threads'
-    print(f'covariance pooling forward+backward, batch {args.batch}, ReLU '
-          f'features, {name}, torch {torch.__version__}, median of '
-          f'{args.repeats}, autocast {args.autocast or "off"}')
-    header = (f"{'C':>4} {'HxW':>6} {'method':14} {'ms':>9} "
-              f"{'/NS':>6} {'MiB':>8} {'err mean':>9} {'err max':>9}")
+    print(f'covariance pooling, batch {args.batch}, ReLU features, '
+          f'{name}, torch {torch.__version__}, median of {args.repeats}, '
+          f'autocast {args.autocast or "off"}; train: forward+backward '
+          '(DropCov in training mode), infer: forward without autograd')
+    header = (f"{'C':>4} {'HxW':>6} {'method':14} {'train ms':>9} "
+              f"{'/NS':>6} {'infer ms':>9} {'MiB':>8} {'err mean':>9} "
+              f"{'err max':>9}")
     print(header)
     print('-' * len(header))
     for channels, side in cases:
-        seconds = time_fwd_bwd(args.batch, channels, side, device,
+        seconds = time_methods(args.batch, channels, side, device,
                                args.repeats, autocast_dtype)
         errors = sqrt_errors(args.batch, channels, side, device)
-        for method in NORMALIZATIONS:
+        ns = seconds[('train', 'newton_schulz')]
+        for method in METHODS:
             mem = '-' if args.no_memory else \
                 f'{peak_memory(method, args.batch, channels, side, device) / 2**20:8.1f}'  # noqa: E501
             err = errors.get(method)
             err_txt = (f'{err[0]:9.2e} {err[1]:9.2e}' if err else
                        f"{'-':>9} {'-':>9}")
+            train = seconds[('train', method)]
             print(f'{channels:4d} {side:>3d}x{side:<2d} {method:14} '
-                  f'{seconds[method] * 1e3:9.1f} '
-                  f"{seconds[method] / seconds['newton_schulz']:6.2f} "
+                  f'{train * 1e3:9.1f} {train / ns:6.2f} '
+                  f"{seconds[('infer', method)] * 1e3:9.1f} "
                   f'{mem:>8} {err_txt}', flush=True)
 
 

@@ -1,13 +1,15 @@
-"""The README's main job: GAP vs GCP over a learning-rate range, the fast
-schedule, the loss landscape, and a GCP_M detector, on the CPU
-(gcp_mm.demo). Writes figures and summary.json to the work dir.
+"""The README's main job: GAP vs GCP over a learning-rate range (and
+seeds), the fast schedule, the loss landscape, and a GCP_M detector, on the
+CPU (gcp_mm.demo). Writes figures and summary.json to the work dir.
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--epochs N] ...
+    python tools/demo.py [--work-dir work_dirs/demo] [--epochs N] \
+        [--seeds N] ...
 """
 import argparse
 import os.path as osp
 import time
 
+from gcp_mm.cli import UsageError, exit_on_usage_error
 from gcp_mm.demo import HEADS, DemoSettings, run_demo
 
 DEFAULTS = DemoSettings()
@@ -39,7 +41,12 @@ def parse_args(argv=None):
                         default=DEFAULTS.val_per_class,
                         help='validation images per class')
     parser.add_argument('--seed', type=int, default=DEFAULTS.seed,
-                        help='seed of the data sets and the runs')
+                        help='seed of the data sets and the first runs')
+    parser.add_argument('--seeds', type=int, default=DEFAULTS.seeds,
+                        metavar='N',
+                        help='train every run of the sweep with N seeds '
+                        '(--seed, --seed + 1, ...) and report the mean and '
+                        'spread of top-1 (N times the classification time)')
     parser.add_argument('--landscape-interval', type=int,
                         default=DEFAULTS.landscape_interval,
                         help='iterations between LandscapeHook measurements; '
@@ -63,8 +70,11 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@exit_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
+    if args.seeds < 1:
+        raise UsageError(f'--seeds must be at least 1, got {args.seeds}')
     settings = DemoSettings(
         size=args.size, train_per_class=args.train_per_class,
         val_per_class=args.val_per_class, epochs=args.epochs,
@@ -74,26 +84,42 @@ def main(argv=None):
         landscape_steps=args.landscape_steps, det_epochs=args.det_epochs,
         det_size=args.det_size, det_train=args.det_train,
         det_val=args.det_val, det_batch_size=args.det_batch_size,
-        det_lr=args.det_lr, seed=args.seed)
+        det_lr=args.det_lr, seed=args.seed, seeds=args.seeds)
     start = time.time()
     summary = run_demo(args.work_dir, settings)
     print('\n== gcp-mm demo: ResNet-18 on generated colour textures ==')
     sweep = summary['classification']
-    print(f'{"lr":>8}  ' + '  '.join(f'{h.upper():>18}' for h in HEADS))
+    width = 18 if settings.seeds == 1 else 29
+    if settings.seeds > 1:
+        print(f'final top-1: mean +- standard deviation over '
+              f'{settings.seeds} seeds; 90%: of the mean curve')
+    print(f'{"lr":>8}  ' + '  '.join(f'{h.upper():>{width}}' for h in HEADS))
     for lr in sorted(sweep['gcp'], key=float):
         cells = []
         for head in HEADS:
             result = sweep[head][lr]
             reached = result['epoch_to_90']
-            cells.append(f'{result["top1"]:5.1f}% ' +
+            spread = '' if result['top1_std'] is None else \
+                f' +- {result["top1_std"]:4.1f}'
+            cells.append(f'{result["top1"]:5.1f}%{spread} ' +
                          (f'(90% at ep {reached})' if reached else
                           '(never 90%)'))
-        print(f'{lr:>8}  ' + '  '.join(f'{c:>18}' for c in cells))
+        print(f'{lr:>8}  ' + '  '.join(f'{c:>{width}}' for c in cells))
     for head, runs in summary['fast_schedule'].items():
         print(f'{head.upper()} at its best rate {runs["lradju"]["lr"]}: '
               f'LRfast {runs["lrfast"]["top1"]:.1f}% in '
               f'{runs["lrfast"]["epochs"]} epochs, LRadju '
               f'{runs["lradju"]["top1"]:.1f}% in {runs["lradju"]["epochs"]}')
+    landscape = summary['landscape']
+    if landscape:
+        print('landscape: each head at its best rate (' + ', '.join(
+            f'{h.upper()} {lr}' for h, lr in landscape['best'].items())
+            + '); ' + (f'both at {landscape["shared"]}, where both reach '
+                       f'{landscape["learned_top1"]:.0f}% top-1'
+                       if landscape['shared'] else
+                       'no rate of the sweep where both reach '
+                       f'{landscape["learned_top1"]:.0f}% top-1')
+            + f'; chance loss ln 8 = {landscape["chance_loss"]:.3f}')
     detection = summary['detection']
     if detection:
         print('Faster R-CNN, GCP_M ResNet-18 (the GCP run at lr '

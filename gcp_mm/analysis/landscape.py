@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import os.path as osp
+from typing import Optional
 
 import numpy as np
 
@@ -35,7 +36,13 @@ def bands(records, key: str, window: int):
     return steps, low, high
 
 
-def plot(run_dirs, labels, out: str, window: int = 1):
+def figure(run_dirs, labels, window: int = 1,
+           chance_loss: Optional[float] = None):
+    """The paper's figure of the runs' records (a matplotlib Figure);
+    ``chance_loss`` (ln of the class count) is drawn on the loss panel:
+    bands that stay on it belong to a network that has not started
+    learning, whose flatness says nothing about a training trajectory's
+    landscape."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -54,10 +61,21 @@ def plot(run_dirs, labels, out: str, window: int = 1):
             ax.set_title(title)
             ax.set_xlabel('training step (iteration)')
             ax.set_ylabel(ylabel)
+    if chance_loss is not None:
+        axes[0].axhline(chance_loss, color='black', ls='--', lw=1,
+                        label=f'chance: ln(classes) = {chance_loss:.3f}')
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(title='min-max over step sizes \u03b7')
     fig.tight_layout()
+    return fig
+
+
+def plot(run_dirs, labels, out: str, window: int = 1,
+         chance_loss: Optional[float] = None):
+    """:func:`figure`, written to ``out`` (PNG; folders are created)."""
+    import matplotlib.pyplot as plt
+    fig = figure(run_dirs, labels, window, chance_loss)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     fig.savefig(out)
     plt.close(fig)

@@ -1,20 +1,20 @@
 """The README's main job (``tools/demo.py``, docs/demo.md), run from the
 configs in ``configs/demo/``: GAP and GCP ResNet-18 of the zoo on generated
-textures over a range of learning rates (optionally LRfast against LRadju),
-the loss landscape of both, and a GCP_M Faster R-CNN on generated shapes.
-Everything is seeded: two runs on one machine print the same numbers."""
+textures over a range of learning rates and seeds (optionally LRfast
+against LRadju), the loss landscape of both where they learn, and a GCP_M
+Faster R-CNN on generated shapes. Everything is seeded: two runs on one
+machine print the same numbers."""
 import json
-import math
 import os.path as osp
 import time
-from dataclasses import asdict, dataclass
-from typing import Dict, Tuple
+from dataclasses import asdict, dataclass, replace
+from typing import Dict, List, Tuple
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from gcp_mm.analysis import epoch_to, plot_sweep, read_val_curve
 from gcp_mm.analysis import plot as plot_landscape
+from gcp_mm.analysis import plot_sweep, read_val_curve
 from gcp_mm.resources import config_path
 
 from .configs import config_on_data
@@ -22,6 +22,14 @@ from .data import (
     CLASS_NAMES,
     make_coco_shapes_dataset,
     make_color_texture_dataset,
+)
+from .sweep import (
+    LEARNED_TOP1,
+    best_rate,
+    chance_loss,
+    mean_curve,
+    shared_learning_rate,
+    summarise_seeds,
 )
 
 HEADS = ('gap', 'gcp')
@@ -43,7 +51,10 @@ class DemoSettings:
     lr_factors: Tuple[float, ...] = (0.5, 1.0, 4.0)
     # LRfast (60% of the epochs), each head at its best rate of the sweep
     fast_schedule: bool = False
-    landscape_interval: int = 12  # iterations; 0 skips the measurement
+    # the sweep's training seeds: seed, seed + 1, ... (the data: seed)
+    seeds: int = 1
+    # iterations; 0 skips the measurement (on every run of the first seed)
+    landscape_interval: int = 12
     landscape_steps: int = 4
     det_epochs: int = 11  # 0 skips the detection part
     det_size: int = 96
@@ -72,12 +83,6 @@ def auto_scaled_lr(cfg: Config) -> float:
 
 def lr_key(lr: float) -> str:
     return f'{lr:.4g}'
-
-
-def best_rate(results: Dict[str, dict]) -> str:
-    """The learning rate (key) of the best final top-1, the smaller rate
-    on a tie."""
-    return max(results, key=lambda r: (results[r]['top1'], -float(r)))
 
 
 def train_classifier(head: str, data_root: str, work_dir: str,
@@ -117,11 +122,22 @@ def detection_demo(work_dir: str, backbone_checkpoint: str,
     return runner.test()
 
 
+def run_dir(work_dir: str, head: str, lr: str, seed_index: int = 0) -> str:
+    """The first seed's runs keep the one-seed demo's folder names."""
+    suffix = f'_seed{seed_index}' if seed_index else ''
+    return osp.join(work_dir, f'resnet18_{head}_lr{lr}{suffix}')
+
+
+def seeded(settings: DemoSettings, seed_index: int) -> DemoSettings:
+    return replace(settings, seed=settings.seed + seed_index)
+
+
 def run_demo(work_dir: str, settings: DemoSettings = DemoSettings(),
              log=print) -> dict:
-    """Run the demo into ``work_dir``; its summary (top-1 and the epoch of
-    90% per head and rate, LRfast, bbox AP, seconds, settings, figures),
-    also written to ``summary.json`` there."""
+    """Run the demo into ``work_dir``; its summary (per head and rate the
+    mean, per-seed values and spread of top-1 and the epoch of 90%;
+    LRfast; the landscape runs; bbox AP; seconds; settings; figures), also
+    written to ``summary.json`` there."""
     start = time.time()
     data_root = osp.join(work_dir, 'data')
     counts = make_color_texture_dataset(
@@ -131,58 +147,59 @@ def run_demo(work_dir: str, settings: DemoSettings = DemoSettings(),
         f'{len(CLASS_NAMES)} classes, in {data_root}')
     base_lr = auto_scaled_lr(Config.fromfile(
         demo_config('resnet18_gcp_lradju_textures.py')))
-    # the landscape runs at the rate closest to the config's own
-    shared = min(settings.lr_factors, key=lambda f: abs(math.log(f)))
+    rates = {lr_key(base_lr * f): base_lr * f for f in settings.lr_factors}
     sweep: Dict[str, Dict[str, dict]] = {head: {} for head in HEADS}
     curves, fast = {}, {}
-    for factor in settings.lr_factors:
-        lr = lr_key(base_lr * factor)
+    for lr, rate in rates.items():
         for head in HEADS:
-            run_dir = osp.join(work_dir, f'resnet18_{head}_lr{lr}')
-            curve = train_classifier(head, data_root, run_dir, settings,
-                                     base_lr * factor,
-                                     landscape=factor == shared)
-            sweep[head][lr] = dict(top1=curve[-1][1],
-                                   epoch_to_90=epoch_to(curve))
-            curves[f'{head.upper()} lr {lr}'] = curve
-            log(f'{head.upper()} lr {lr}: top-1 {curve[-1][1]:.1f}%, 90% '
-                f'at epoch {epoch_to(curve)}')
+            seed_curves = [
+                train_classifier(head, data_root, run_dir(work_dir, head, lr,
+                                                          i),
+                                 seeded(settings, i), rate,
+                                 landscape=i == 0)
+                for i in range(settings.seeds)]
+            sweep[head][lr] = summarise_seeds(seed_curves)
+            curves[f'{head.upper()} lr {lr}'] = mean_curve(seed_curves)
+            log(f'{head.upper()} lr {lr}: top-1 '
+                f'{_spread(sweep[head][lr])}, 90% at epoch '
+                f'{sweep[head][lr]["epoch_to_90"]}')
     if settings.fast_schedule:
-        rates = {lr_key(base_lr * f): base_lr * f
-                 for f in settings.lr_factors}
         for head in HEADS:
             # each head at its own best rate: the schedules are compared
             # where the head learns at all
             best = best_rate(sweep[head])
             # LRfast starts at 0.1233 where LRadju starts at 0.1041
             lrfast = rates[best] * (53 / 52)**11 / (50 / 49)**2
-            curve = train_classifier(
-                head, data_root, osp.join(work_dir, f'resnet18_{head}_lrfast'),
-                settings, lrfast, schedule='lrfast')
+            seed_curves = [train_classifier(
+                head, data_root,
+                osp.join(work_dir, f'resnet18_{head}_lrfast' +
+                         (f'_seed{i}' if i else '')),
+                seeded(settings, i), lrfast, schedule='lrfast')
+                for i in range(settings.seeds)]
             fast[head] = dict(
-                lrfast=dict(top1=curve[-1][1], epochs=curve[-1][0],
-                            epoch_to_90=epoch_to(curve), lr=lr_key(lrfast)),
+                lrfast=dict(summarise_seeds(seed_curves),
+                            epochs=seed_curves[0][-1][0], lr=lr_key(lrfast)),
                 lradju=dict(sweep[head][best], epochs=settings.epochs,
                             lr=best))
-            log(f'{head.upper()} LRfast ({curve[-1][0]} epochs, lr '
-                f'{lr_key(lrfast)}): top-1 {curve[-1][1]:.1f}%')
+            log(f'{head.upper()} LRfast ({seed_curves[0][-1][0]} epochs, lr '
+                f'{lr_key(lrfast)}): top-1 {_spread(fast[head]["lrfast"])}')
     seconds = dict(classification=time.time() - start)
 
     figures = plot_sweep(sweep, curves, work_dir, settings.epochs)
+    landscape = {}
     if settings.landscape_interval:
-        shared_lr = lr_key(base_lr * shared)
-        figures['landscape'] = osp.join(work_dir, 'landscape.png')
-        plot_landscape(
-            [osp.join(work_dir, f'resnet18_{h}_lr{shared_lr}') for h in HEADS],
-            [f'ResNet-18 {h.upper()}, lr {shared_lr}' for h in HEADS],
-            figures['landscape'])
+        landscape = dict(best={h: best_rate(sweep[h]) for h in HEADS},
+                         shared=shared_learning_rate(sweep),
+                         learned_top1=LEARNED_TOP1,
+                         chance_loss=chance_loss(len(CLASS_NAMES)))
+        figures.update(landscape_figures(work_dir, sweep, landscape))
 
     detection = {}
     if settings.det_epochs:
         det_start = time.time()
         best = best_rate(sweep['gcp'])
         metrics = detection_demo(work_dir, osp.join(
-            work_dir, f'resnet18_gcp_lr{best}', f'epoch_{settings.epochs}.pth'
+            run_dir(work_dir, 'gcp', best), f'epoch_{settings.epochs}.pth'
         ), settings)
         detection = {k.split('/')[-1]: v for k, v in metrics.items()
                      if k.startswith('coco/bbox_mAP')}
@@ -190,9 +207,38 @@ def run_demo(work_dir: str, settings: DemoSettings = DemoSettings(),
         seconds['detection'] = time.time() - det_start
     seconds['total'] = time.time() - start
     summary = dict(classification=sweep, fast_schedule=fast,
-                   detection=detection,
+                   landscape=landscape, detection=detection,
                    seconds={k: round(v, 1) for k, v in seconds.items()},
                    settings=asdict(settings), figures=figures)
     with open(osp.join(work_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
     return summary
+
+
+def landscape_figures(work_dir: str, sweep: Dict[str, Dict[str, dict]],
+                      landscape: dict) -> Dict[str, str]:
+    """``landscape.png``: each head at its own best rate;
+    ``landscape_shared.png``: both at the rate where both learn (if one of
+    the sweep's is). Chance level is drawn on the loss panel."""
+    def draw(name: str, runs: List[Tuple[str, str]]) -> str:
+        path = osp.join(work_dir, f'{name}.png')
+        plot_landscape(
+            [run_dir(work_dir, head, lr) for head, lr in runs],
+            [f'ResNet-18 {head.upper()}, lr {lr} (top-1 '
+             f'{sweep[head][lr]["top1"]:.1f}%)' for head, lr in runs],
+            path, chance_loss=landscape['chance_loss'])
+        return path
+
+    figures = dict(landscape=draw('landscape', list(
+        landscape['best'].items())))
+    if landscape['shared']:
+        figures['landscape_shared'] = draw(
+            'landscape_shared', [(h, landscape['shared']) for h in HEADS])
+    return figures
+
+
+def _spread(result: dict) -> str:
+    if result['top1_std'] is None:
+        return f'{result["top1"]:.1f}%'
+    return (f'{result["top1"]:.1f}% +- {result["top1_std"]:.1f} over '
+            f'{len(result["top1_seeds"])} seeds')

@@ -1,4 +1,5 @@
 import json
+import math
 import os
 
 import numpy as np
@@ -101,3 +102,34 @@ def test_mobilenet_v2_landscape_configs_have_no_dropout(head):
     assert active_dropouts(model) == []
     imagenet.model.head.dropout_rate = 0.0
     assert landscape.model.to_dict() == imagenet.model.to_dict()
+
+
+def test_chance_level_is_drawn_on_the_loss_panel_only(tmp_path):
+    from gcp_mm.analysis.landscape import figure
+    write_run(tmp_path / 'gcp', 1.0)
+    fig = figure([str(tmp_path / 'gcp')], ['GCP'],
+                 chance_loss=math.log(8))
+    loss, grad = fig.axes
+    flat = [line for line in loss.get_lines()
+            if len(set(line.get_ydata())) == 1]
+    assert len(flat) == 1
+    assert flat[0].get_ydata()[0] == pytest.approx(2.0794415)
+    assert 'chance' in flat[0].get_label()
+    assert len(grad.get_lines()) == 2  # the band's edges, no chance line
+    assert not any('chance' in line.get_label()
+                   for line in grad.get_lines())
+    no_chance = figure([str(tmp_path / 'gcp')], ['GCP'])
+    assert all(len(set(line.get_ydata())) > 1
+               for line in no_chance.axes[0].get_lines())
+
+
+def test_plot_tool_draws_chance_for_a_class_count(tmp_path, run_tool):
+    write_run(tmp_path / 'gcp', 1.0)
+    out = tmp_path / 'fig.png'
+    run_tool('analysis/plot_landscape.py', tmp_path / 'gcp', '--out', out,
+             '--num-classes', '8')
+    assert out.read_bytes()[:4] == b'\x89PNG'
+    done = run_tool('analysis/plot_landscape.py', tmp_path / 'gcp', '--out',
+                    out, '--num-classes', '1', check=False)
+    assert done.returncode == 2
+    assert '--num-classes must be >= 2' in done.stderr

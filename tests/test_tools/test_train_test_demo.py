@@ -193,3 +193,53 @@ def test_converted_checkpoint_fits_the_test_model(tiny_data, tmp_path,
     run_tool('test.py', cfg_file, converted, '--work-dir', tmp_path / 'test',
              '--out', out)
     assert 'accuracy/top1' in json.loads(out.read_text())
+
+
+def test_demo_seeds_report_mean_and_spread_and_landscapes_where_heads_learn(
+        tmp_path, run_tool):
+    """--seeds 2: every (head, rate) trained with seeds 0 and 1; the
+    summary's mean and spread are those of the runs' own validation logs;
+    the landscape is recorded on the first seed's runs and drawn for each
+    head's best rate, with chance level."""
+    import statistics
+
+    from gcp_mm.analysis import read_val_curve
+    work = tmp_path / 'seeds'
+    printed = run_tool(
+        'demo.py', '--epochs', '1', '--size', '32', '--train-per-class', '2',
+        '--val-per-class', '1', '--lr-factors', '1', '4', '--seeds', '2',
+        '--work-dir', work, '--det-epochs', '0', '--landscape-interval', '1',
+        '--landscape-steps', '2').stdout
+    with open(work / 'summary.json') as f:
+        summary = json.load(f)
+    for head, results in summary['classification'].items():
+        for lr, result in results.items():
+            finals = [read_val_curve(str(work / f'resnet18_{head}_lr{lr}{s}'))
+                      [-1][1] for s in ('', '_seed1')]
+            assert result['top1_seeds'] == finals
+            assert result['top1'] == pytest.approx(statistics.mean(finals))
+            assert result['top1_std'] == pytest.approx(
+                statistics.stdev(finals))
+    assert 'over 2 seeds' in printed and '+-' in printed
+    landscape = summary['landscape']
+    assert landscape['chance_loss'] == pytest.approx(2.0794415)
+    for head, lr in landscape['best'].items():
+        results = summary['classification'][head]
+        assert results[lr]['top1'] == max(r['top1'] for r in results.values())
+        assert (work / f'resnet18_{head}_lr{lr}').is_dir()
+    assert (work / 'landscape.png').read_bytes()[:4] == b'\x89PNG'
+    # both heads learn at a shared rate only if both reach 50% there
+    shared = landscape['shared']
+    assert (work / 'landscape_shared.png').exists() == (shared is not None)
+    if shared:
+        assert all(summary['classification'][h][shared]['top1'] >= 50
+                   for h in ('gap', 'gcp'))
+
+
+def test_demo_refuses_no_seeds(run_tool_here, tmp_path):
+    done = run_tool_here('demo.py', '--seeds', '0', '--work-dir', tmp_path,
+                    check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        'error: --seeds must be at least 1, got 0']
+    assert not list(tmp_path.iterdir())  # nothing built
