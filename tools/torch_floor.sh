@@ -49,7 +49,7 @@ FLOOR_DESELECT=(
     'tests/test_ops/test_normalization.py::test_traces_as_one_graph'
     'tests/test_ops/test_normalization.py::test_compiled_forward_and_backward_equal_eager'
     'tests/test_models/test_necks/test_gcp.py::test_builds_from_both_registries[mmdet]'
-    'tests/test_models/test_backbones/test_gcp_resnet.py::test_loads_released_weights_and_matches_torchvision'
+    'tests/test_models/test_backbones/test_gcp_resnet.py::test_loads_converted_released_weights_and_matches_torchvision'
     tests/test_engine/test_optim_wrappers.py::test_cpu_amp_trains_gcpm_mask_rcnn_with_finite_losses
     tests/test_models/test_necks/test_dropcov.py::test_ddp_step_at_rate_one
 )

@@ -10,6 +10,7 @@ from mmengine.config import Config, DictAction
 
 from gcp_mm.config_file import read_config
 from gcp_mm.constructor_arguments import constructor_arguments
+from gcp_mm.datasets.config_datasets import DATA_LOADERS, loader_dataset
 from gcp_mm.datasets.image_files import read_every_image_format
 from gcp_mm.engine.safety import CONFIG_KEYS as SAFETY_CONFIG_KEYS
 
@@ -238,12 +239,10 @@ def load_config(config: str,
         _check_option_type(cfg, key, value)
     if options:
         cfg.merge_from_dict(options)
-    for loader in _LOADERS:
-        read_every_image_format((cfg.get(loader) or {}).get('dataset'))
+    for loader in DATA_LOADERS:
+        read_every_image_format(loader_dataset(cfg, loader))
     cfg.launcher = launcher
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(config))[0])
     return cfg
 
-
-_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')

@@ -7,6 +7,8 @@ from typing import Any, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from gcp_mm.datasets.config_datasets import DATA_LOADERS
+
 from .errors import UsageError
 
 
@@ -110,7 +112,7 @@ def _runner_numbers(cfg: Config) -> Iterator[Tuple[str, Any, int]]:
     for key in ('max_epochs', 'max_iters', 'val_interval', 'val_begin'):
         if key in train_cfg:
             yield f'train_cfg.{key}', train_cfg[key], 1
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for loader in DATA_LOADERS:
         loader_cfg = cfg.get(loader) or {}
         if 'batch_size' in loader_cfg:
             yield f'{loader}.batch_size', loader_cfg['batch_size'], 1

@@ -58,6 +58,10 @@ def leaf_datasets(dataset: Any) -> Iterator[dict]:
         yield leaf
 
 
+# the data loaders a config may have, in the order a run uses them
+DATA_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
 def loader_dataset(cfg: Any, loader: str) -> dict:
     """The ``dataset`` config of the data loader ``loader`` (e.g.
     ``'train_dataloader'``) of ``cfg``; ``{}`` when it has none."""

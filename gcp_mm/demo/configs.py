@@ -8,8 +8,8 @@ from typing import Optional
 from mmengine.config import Config
 
 from gcp_mm.cli.image_size import set_pipeline_input_size
+from gcp_mm.datasets.config_datasets import DATA_LOADERS
 
-_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _EVALUATORS = ('val_evaluator', 'test_evaluator')
 
 
@@ -17,7 +17,7 @@ def set_data_root(cfg: Config, data_root: str) -> None:
     """Point every loader's data set (and the evaluators' annotation files
     below the old root) at ``data_root``."""
     old_root = None
-    for loader in _LOADERS:
+    for loader in DATA_LOADERS:
         dataset = (cfg.get(loader) or {}).get('dataset')
         if dataset is not None:
             old_root = old_root or dataset.get('data_root')
@@ -83,7 +83,7 @@ def config_on_data(config: str, data_root: str, work_dir: str,
     cfg.work_dir = work_dir
     set_data_root(cfg, data_root)
     if size is not None:
-        for loader in _LOADERS:
+        for loader in DATA_LOADERS:
             set_pipeline_input_size(cfg[loader].dataset.pipeline, size)
     if epochs is not None and epochs != cfg.train_cfg.max_epochs:
         compress_schedule(cfg, epochs)
