@@ -55,6 +55,7 @@ from gcp_mm.demo import (  # noqa: E402
     make_color_texture_dataset,
     run_config,
 )
+from gcp_mm.engine import stop_runner_workers  # noqa: E402
 from gcp_mm.ops import NORMALIZATIONS  # noqa: E402
 
 METHODS = ('gap', ) + NORMALIZATIONS + ('dropcov', )
@@ -183,6 +184,7 @@ def train(cfg: Config) -> dict:
     runner = Runner.from_cfg(cfg)
     runner.register_hook(clock, priority='LOWEST')
     runner.train()
+    stop_runner_workers(runner)  # not 5 s each at the next run's gc
     return dict(top1=clock.top1[-1], curve=clock.top1,
                 epoch_wall=clock.wall, epoch_cpu=clock.cpu,
                 drop_rate=clock.drop_rate,

@@ -42,6 +42,43 @@ def _default_scope(request):
         f'{before}): mark it pytest.mark.default_scope(...)')
 
 
+@pytest.fixture(scope='session')
+def _dataloader_iterators():
+    """Every multi-process DataLoader iterator the session makes, with its
+    loader (weakly held)."""
+    import weakref
+
+    from torch.utils.data import dataloader
+    made = weakref.WeakKeyDictionary()
+    original = dataloader._MultiProcessingDataLoaderIter.__init__
+
+    def init(self, loader):
+        original(self, loader)
+        made[self] = weakref.ref(loader)
+
+    dataloader._MultiProcessingDataLoaderIter.__init__ = init
+    yield made
+    dataloader._MultiProcessingDataLoaderIter.__init__ = original
+
+
+@pytest.fixture(autouse=True)
+def _stop_dataloader_workers(_dataloader_iterators):
+    """A test's Runners leave persistent DataLoader workers behind; left
+    to the garbage collector, each cost a later test 5 s
+    (gcp_mm/engine/dataloader_workers.py). Ended here, as the demo ends
+    its runs' (``stop_runner_workers``); a loader used again by a later
+    test starts new workers."""
+    yield
+    from gcp_mm.engine import stop_dataloader_workers
+    for iterator, loader in list(_dataloader_iterators.items()):
+        loader = loader()
+        if loader is not None and loader._iterator is iterator:
+            stop_dataloader_workers(loader)
+        else:
+            stop_dataloader_workers(iterator)
+        del _dataloader_iterators[iterator]
+
+
 @pytest.fixture
 def run_tool():
     """Run ``tools/<name>`` as users do, in a fresh interpreter; returns the

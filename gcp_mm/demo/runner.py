@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 
 from gcp_mm.analysis import plot as plot_landscape
 from gcp_mm.analysis import plot_sweep, read_val_curve
+from gcp_mm.engine import stop_runner_workers
 from gcp_mm.resources import config_path
 
 from .configs import config_on_data
@@ -100,7 +101,9 @@ def train_classifier(head: str, data_root: str, work_dir: str,
         cfg.custom_hooks = cfg.get('custom_hooks', []) + [dict(
             paper.landscape_hook, interval=settings.landscape_interval,
             num_steps=settings.landscape_steps)]
-    Runner.from_cfg(cfg).train()
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    stop_runner_workers(runner)  # not 5 s each at the next run's gc
     return read_val_curve(work_dir)
 
 
@@ -119,7 +122,9 @@ def detection_demo(work_dir: str, backbone_checkpoint: str,
     cfg.train_dataloader.batch_size = settings.det_batch_size
     runner = Runner.from_cfg(cfg)
     runner.train()
-    return runner.test()
+    metrics = runner.test()
+    stop_runner_workers(runner)
+    return metrics
 
 
 def run_dir(work_dir: str, head: str, lr: str, seed_index: int = 0) -> str:

@@ -6,6 +6,7 @@ from .checkpoint_files import (
     last_checkpoint,
     write_atomically,
 )
+from .dataloader_workers import stop_dataloader_workers, stop_runner_workers
 from .errors import (
     CheckpointSpaceError,
     NonFiniteError,
@@ -39,5 +40,5 @@ __all__ = [
     'GuardedAmpOptimWrapper', 'apply_training_safety', 'AtomicLocalBackend',
     'write_atomically', 'last_checkpoint', 'TrainingStopped',
     'NonFiniteError', 'CheckpointSpaceError', 'TrainingInterrupted',
-    'SafetyConfigError'
+    'SafetyConfigError', 'stop_dataloader_workers', 'stop_runner_workers'
 ]

@@ -3,6 +3,7 @@ from mmengine.dist import get_rank
 from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop
 
+from .dataloader_workers import stop_dataloader_workers
 from .seeding import (
     ResumableBatches,
     SeededSamples,
@@ -68,9 +69,7 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         """Let persistent DataLoader workers exit now. Workers ignore
         SIGTERM, which is how multiprocessing ends them at interpreter exit
         (it would wait for them forever); torch's shutdown asks them."""
-        if getattr(self.dataloader, '_iterator', None) is not None:
-            _stop(self.dataloader._iterator)
-            self.dataloader._iterator = None
+        stop_dataloader_workers(self.dataloader)
 
     def run_epoch(self) -> None:
         self.runner.call_hook('before_train_epoch')
@@ -80,7 +79,8 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
             for idx, data_batch in enumerate(batches, self._start_batch):
                 self.run_iter(idx, data_batch)
         except BaseException:
-            _stop(batches)  # a traceback would keep them alive until exit
+            # a traceback would keep them alive until exit
+            stop_dataloader_workers(batches)
             raise
         self._start_batch = 0
         self.runner.call_hook('after_train_epoch')
@@ -90,9 +90,3 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         seed_everything(derived_seed(_ITERATION, self.runner.seed,
                                      get_rank(), self._iter))
         super().run_iter(idx, data_batch)
-
-
-def _stop(batches) -> None:
-    """End a DataLoader iterator's worker processes (none: nothing)."""
-    if hasattr(batches, '_shutdown_workers'):
-        batches._shutdown_workers()
