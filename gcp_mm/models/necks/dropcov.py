@@ -1,21 +1,16 @@
 import math
-from typing import Optional, Tuple, Union
+from typing import Optional
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 
 from gcp_mm.ops import covariance_matrix, triu_vector
 from gcp_mm.ops.sqrtm_newton_schulz import check_num_iters
 from gcp_mm.ops.sqrtm_pade import check_lyapunov_iters
 
-from .positions import (
-    check_token_arguments,
-    covariance_positions,
-    pool_each,
-)
-from .reduction import REFERENCE_INIT_CFG, build_reduction
+from .base_covariance_pooling import BaseCovariancePooling
+from .reduction import REFERENCE_INIT_CFG
 
 
 def dropcov_rate(weights: torch.Tensor, cov: torch.Tensor,
@@ -39,7 +34,7 @@ def dropcov_rate(weights: torch.Tensor, cov: torch.Tensor,
 
 
 @MODELS.register_module()
-class DropCovPooling(BaseModule):
+class DropCovPooling(BaseCovariancePooling):
     """DropCov (Wang et al., NeurIPS 2022): covariance pooling without a
     post-normalisation, regularised by an adaptive channel dropout on the
     features right before the covariance, in training only.
@@ -108,19 +103,10 @@ class DropCovPooling(BaseModule):
         if concat_cls_token:
             raise ValueError('DropCovPooling does not concatenate the class '
                              'token')
-        if isinstance(init_cfg, tuple):
-            init_cfg = list(init_cfg)
-        super().__init__(init_cfg=init_cfg or None)
-        check_token_arguments(token_input, num_extra_tokens, False)
-        self.reduction = build_reduction(in_channels, reduced_channels,
-                                         norm_cfg, act_cfg)
-        self.in_channels = in_channels
-        self.token_input = token_input
-        self.num_extra_tokens = num_extra_tokens
-        self.concat_cls_token = False
-        dim = in_channels if reduced_channels is None else reduced_channels
-        self.reduced_channels = dim
-        self.out_channels = dim * (dim + 1) // 2
+        super().__init__(in_channels, reduced_channels, token_input,
+                         num_extra_tokens, False, norm_cfg, act_cfg,
+                         init_cfg)
+        dim = self.reduced_channels
         if eca_kernel_size < 1 or eca_kernel_size % 2 == 0:
             raise ValueError('eca_kernel_size must be a positive odd int, '
                              f'got {eca_kernel_size!r}')
@@ -157,15 +143,7 @@ class DropCovPooling(BaseModule):
         return x * scale.to(x.dtype)
 
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
-        feats = covariance_positions(x, type(self).__name__, self.in_channels,
-                                     self.token_input, self.num_extra_tokens)
-        if self.reduction is not None:
-            feats = self.reduction(feats)
+        feats = self.reduced_positions(x)
         if self.training:
             feats = self.adaptive_channel_dropout(feats)
         return triu_vector(covariance_matrix(feats))
-
-    def forward(
-        self, inputs: Union[torch.Tensor, Tuple[torch.Tensor, ...]]
-    ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
-        return pool_each(self._pool, inputs)

@@ -1,22 +1,21 @@
 import logging
-from typing import Optional, Tuple, Union
+from typing import Optional
 
 import torch
 from mmengine.logging import print_log
-from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 
 from gcp_mm.ops import covariance_matrix, normalization_function, triu_vector
 
-from .positions import check_token_arguments, covariance_positions, pool_each
-from .reduction import REFERENCE_INIT_CFG, build_reduction
+from .base_covariance_pooling import BaseCovariancePooling
+from .reduction import REFERENCE_INIT_CFG
 from .slow_eig import slow_eig_warning
 
 
 # Registered in mmengine's root registry so that mmpretrain and mmdet
 # configs (child registries) both find it.
 @MODELS.register_module()
-class GlobalCovariancePooling(BaseModule):
+class GlobalCovariancePooling(BaseCovariancePooling):
     """Global covariance pooling neck (iSQRT-COV and its alternatives).
 
     An optional 1x1 convolution (no bias) + norm + activation reduces the
@@ -78,30 +77,23 @@ class GlobalCovariancePooling(BaseModule):
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU'),
                  init_cfg=REFERENCE_INIT_CFG):
-        if isinstance(init_cfg, tuple):
-            init_cfg = list(init_cfg)
-        super().__init__(init_cfg=init_cfg or None)
-        self._choose_normalization(normalization, num_iters, lyapunov_iters)
-        check_token_arguments(token_input, num_extra_tokens,
-                              concat_cls_token)
-        self.reduction = build_reduction(in_channels, reduced_channels,
-                                         norm_cfg, act_cfg)
-        self.in_channels = in_channels
-        self.token_input = token_input
-        self.num_extra_tokens = num_extra_tokens
-        self.concat_cls_token = concat_cls_token
-        dim = in_channels if reduced_channels is None else reduced_channels
-        self.reduced_channels = dim
-        self.out_channels = dim * (dim + 1) // 2 + (
-            in_channels if concat_cls_token else 0)
+        # the normalisation's arguments are checked first
+        normalize = normalization_function(normalization, num_iters,
+                                           lyapunov_iters)
+        super().__init__(in_channels, reduced_channels, token_input,
+                         num_extra_tokens, concat_cls_token, norm_cfg,
+                         act_cfg, init_cfg)
+        self._choose_normalization(normalization, num_iters, lyapunov_iters,
+                                   normalize)
         self._slow_eig_said = False
 
     def _choose_normalization(self, normalization: str, num_iters: int,
-                              lyapunov_iters: int) -> None:
+                              lyapunov_iters: int, normalize=None) -> None:
         """The one place the switch is read: ``normalize`` is the chosen
-        matrix function, its arguments checked here."""
-        self.normalize = normalization_function(normalization, num_iters,
-                                                lyapunov_iters)
+        matrix function (``normalization_function``, which checks the
+        arguments)."""
+        self.normalize = normalize or normalization_function(
+            normalization, num_iters, lyapunov_iters)
         self._normalization = (normalization, num_iters, lyapunov_iters)
 
     @property
@@ -132,10 +124,7 @@ class GlobalCovariancePooling(BaseModule):
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
         """Positions, reduction, covariance, normalisation, upper
         triangle (and the class token before it)."""
-        feats = covariance_positions(x, type(self).__name__, self.in_channels,
-                                     self.token_input, self.num_extra_tokens)
-        if self.reduction is not None:
-            feats = self.reduction(feats)
+        feats = self.reduced_positions(x)
         if self.normalization == 'eig' and not self._slow_eig_said:
             warning = slow_eig_warning(feats.device.type, feats.shape[1])
             if warning:  # once per neck
@@ -145,8 +134,3 @@ class GlobalCovariancePooling(BaseModule):
         if not self.concat_cls_token:
             return pooled
         return torch.cat([x[:, 0].to(pooled.dtype), pooled], dim=1)
-
-    def forward(
-        self, inputs: Union[torch.Tensor, Tuple[torch.Tensor, ...]]
-    ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
-        return pool_each(self._pool, inputs)
