@@ -29,9 +29,10 @@ from gcp_mm.cli import (
     check_data_paths,
     exit_on_usage_error,
     load_config,
+    scanned_class_folders,
 )
 from gcp_mm.datasets.bad_images import short_path
-from gcp_mm.datasets.config_datasets import class_folder_roots, loader_dataset
+from gcp_mm.datasets.config_datasets import loader_dataset
 from gcp_mm.datasets.data_check import (
     LARGE,
     DataCheckError,
@@ -39,11 +40,7 @@ from gcp_mm.datasets.data_check import (
     dataset_images,
     empty_class_folders,
 )
-from gcp_mm.datasets.folder_scan import (
-    SymlinkLoopError,
-    describe_others,
-    scan_folder,
-)
+from gcp_mm.datasets.folder_scan import describe_others
 
 SHOWN = 10
 
@@ -92,13 +89,8 @@ def main(argv=None):
         dataset = loader_dataset(cfg, f'{split}_dataloader')
         if not dataset:
             continue
-        for leaf, folder in class_folder_roots(dataset):
-            if not osp.isdir(folder):
-                continue
-            try:
-                scan = scan_folder(folder, leaf.get('extensions'))
-            except SymlinkLoopError as err:
-                raise UsageError(f'{split}_dataloader: {err}') from err
+        for leaf, folder, scan in scanned_class_folders(
+                cfg, f'{split}_dataloader'):
             if scan.others:
                 unread.append(
                     f'{split}: {_files(sum(scan.others.values()))} not read '

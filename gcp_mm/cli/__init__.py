@@ -29,6 +29,7 @@ from .preflight import (
     check_resume,
     check_resume_fits,
     log_checkpoint_fit,
+    scanned_class_folders,
 )
 from .runner import (
     build_runner,
@@ -50,5 +51,5 @@ __all__ = [
     'log_checkpoint_fit',
     'build_runner', 'configure_training', 'start_cpu_process_group', 'train',
     'resume_command',
-    'apply_tta'
+    'apply_tta', 'scanned_class_folders'
 ]

@@ -37,6 +37,7 @@ from gcp_mm.datasets.config_datasets import (
 )
 from gcp_mm.datasets.data_check import empty_class_folder_problem
 from gcp_mm.datasets.folder_scan import (
+    FolderScan,
     SymlinkLoopError,
     describe_others,
     scan_folder,
@@ -437,6 +438,22 @@ def check_config_entries(cfg: Config, loaders: Sequence[str]) -> None:
     check_topk(cfg, loaders, class_counts)
 
 
+def scanned_class_folders(
+        cfg: Config, loader: str) -> Iterator[Tuple[dict, str, FolderScan]]:
+    """``(data set, folder, scan)`` for each class-folder root of
+    ``loader``'s data sets that exists (``scan_folder`` with the data set's
+    extensions); a symbolic link loop is a ``UsageError`` naming the
+    loader."""
+    for dataset, folder in class_folder_roots(loader_dataset(cfg, loader)):
+        if not osp.isdir(folder):
+            continue
+        try:
+            yield dataset, folder, scan_folder(folder,
+                                               dataset.get('extensions'))
+        except SymlinkLoopError as err:
+            raise UsageError(f'{loader}: {err}') from err
+
+
 def report_unread_files(cfg: Config, loaders: Sequence[str]) -> dict:
     """For the class-folder data sets of ``loaders``: raise ``UsageError``
     for a symbolic link loop, log one warning with the count (by
@@ -445,13 +462,7 @@ def report_unread_files(cfg: Config, loaders: Sequence[str]) -> dict:
     from mmengine.logging import print_log
     counts = {}
     for loader in loaders:
-        for dataset, folder in class_folder_roots(loader_dataset(cfg, loader)):
-            if not osp.isdir(folder):
-                continue
-            try:
-                scan = scan_folder(folder, dataset.get('extensions'))
-            except SymlinkLoopError as err:
-                raise UsageError(f'{loader}: {err}') from err
+        for _, folder, scan in scanned_class_folders(cfg, loader):
             counts.setdefault(loader, sum(
                 1 for entry in os.scandir(folder) if entry.is_dir()))
             if scan.others:
