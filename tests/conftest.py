@@ -80,6 +80,22 @@ def _stop_dataloader_workers(_dataloader_iterators):
 
 
 @pytest.fixture
+def logged_warnings():
+    """The messages mmengine's current logger writes at WARNING or above
+    during the test (MMLogger does not propagate to pytest's caplog)."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    lines = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield lines
+    logger.removeHandler(handler)
+
+
+@pytest.fixture
 def run_tool():
     """Run ``tools/<name>`` as users do, in a fresh interpreter; returns the
     CompletedProcess (asserting success unless ``check=False``)."""

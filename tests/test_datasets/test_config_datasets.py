@@ -4,7 +4,6 @@ set; the walker finds what each data set really reads (checked against the
 data sets mmpretrain builds), and the preflight, the data check and the
 bad-image hook see the inner data sets through it."""
 import copy
-import logging
 import os
 import shutil
 
@@ -155,25 +154,16 @@ def test_the_preflight_checks_the_inner_data_sets(root, tmp_path):
                             ['train_dataloader'])
 
 
-def test_unread_files_of_an_inner_data_set_are_reported(root, tmp_path):
-    from mmengine.logging import MMLogger
-
+def test_unread_files_of_an_inner_data_set_are_reported(root, tmp_path,
+                                                        logged_warnings):
     from gcp_mm.cli.preflight import report_unread_files
     noted = tmp_path / 'noted'
     shutil.copytree(root / 'extra', noted)
     (noted / 'cat' / 'notes.txt').write_text('not an image')
-    records = []
-    handler = logging.Handler(logging.WARNING)
-    handler.emit = records.append
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    try:
-        counts = report_unread_files(loaders(root, extra=str(noted)),
-                                     ['train_dataloader'])
-    finally:
-        logger.removeHandler(handler)
+    counts = report_unread_files(loaders(root, extra=str(noted)),
+                                 ['train_dataloader'])
     assert counts == {'train_dataloader': len(CLASSES)}
-    assert len(records) == 1, [r.getMessage() for r in records]
-    line = records[0].getMessage()
+    assert len(logged_warnings) == 1, logged_warnings
+    (line, ) = logged_warnings
     assert line.startswith('train_dataloader: 1 file(s) of ') and \
         'notes.txt' in line, line
