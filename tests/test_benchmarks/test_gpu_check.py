@@ -20,10 +20,18 @@ def run_check(*args):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU is here')
 def test_without_a_gpu_nothing_is_measured(tmp_path):
+    """The script's main() in this interpreter (its real process:
+    cpu_report)."""
+    import contextlib
+    import io
+    import runpy
     work = tmp_path / 'report'
-    done = run_check('--work-dir', str(work))
-    assert done.returncode == 2, done.stderr[-2000:]
-    lines = done.stderr.strip().splitlines()
+    stderr = io.StringIO()
+    main = runpy.run_path(SCRIPT, run_name='gpu_check_under_test')['main']
+    with contextlib.redirect_stderr(stderr):
+        status = main(['--work-dir', str(work)])
+    assert status == 2, stderr.getvalue()[-2000:]
+    lines = stderr.getvalue().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: no GPU'), lines
     assert not work.exists()  # no report, not even an empty one
 
