@@ -1,8 +1,6 @@
 """gcp_mm.cuda_device: a visible NVIDIA GPU that torch cannot use (driver
 too old, CPU-only torch) is one clear line, not a quiet run on the CPU."""
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -79,20 +77,18 @@ def test_this_machine_passes():
 
 @pytest.mark.skipif(torch.cuda.is_available(),
                     reason='torch uses the GPU here: no old driver to fake')
-def test_train_tool_stops_before_building(tmp_path):
-    """tools/train.py, in a real process whose driver file is faked, ends
-    with the one line and status 2 before any model or data is built."""
+def test_train_tool_stops_before_building(tmp_path, monkeypatch,
+                                          run_tool_here):
+    """tools/train.py's main() in this interpreter, its driver file faked,
+    ends with the one line and status 2 before any model or data is built
+    (train.py as a real process: tests/test_tools)."""
     driver = tmp_path / 'version'
     driver.write_text(OLD_DRIVER)
-    script = (
-        'import runpy, sys\n'
-        'import gcp_mm.cuda_device as d\n'
-        f'd.DRIVER_FILE = {str(driver)!r}\n'
-        "sys.argv = ['train.py', 'configs/faster_rcnn_r50_gcpm.py', "
-        f"'--work-dir', {str(tmp_path / 'work')!r}]\n"
-        "runpy.run_path('tools/train.py', run_name='__main__')\n")
-    done = subprocess.run([sys.executable, '-c', script], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    monkeypatch.setattr(cuda_device, 'DRIVER_FILE', str(driver))
+    done = run_tool_here('train.py',
+                         os.path.join(ROOT, 'configs',
+                                      'faster_rcnn_r50_gcpm.py'),
+                         '--work-dir', tmp_path / 'work', check=False)
     assert done.returncode == 2, done.stderr[-2000:]
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr[-2000:]
