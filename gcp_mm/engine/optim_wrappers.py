@@ -8,36 +8,31 @@ from mmengine.registry import OPTIM_WRAPPERS
 from gcp_mm.compat import low_precision_cpu_inputs
 
 from .errors import NonFiniteError, NonFiniteGradients
+from .finite import all_finite
 
 
 @OPTIM_WRAPPERS.register_module()
 class FiniteCheckOptimWrapper(OptimWrapper):
     """``OptimWrapper`` that never lets NaN/Inf into the weights.
 
-    Before each optimizer step the gradients are checked (one fused norm
-    over all of them; under DDP they are already all-reduced, so every rank
-    decides alike). A non-finite gradient, which a NaN/Inf loss or
-    activation always produces, raises
+    Before each optimizer step the gradients are checked (one fused max-abs
+    norm over all of them, ``engine.finite.all_finite``; under DDP they are
+    already all-reduced, so every rank decides alike). A non-finite
+    gradient, which a NaN/Inf loss or activation always produces, raises
     :class:`~gcp_mm.engine.errors.NonFiniteError` (a
-    ``FloatingPointError``) before the
-    step: parameters and optimizer state stay as they were. Training stops
+    ``FloatingPointError``) before the step; large but finite gradients
+    pass. Parameters and optimizer state stay as they were. Training stops
     rather than skipping the batch, because that iteration's forward pass
     has already updated BN running statistics with the bad values; resume
     from the last checkpoint after fixing the cause.
     """
 
-    def _grads_finite(self) -> bool:
-        grads = [
-            p.grad for group in self.optimizer.param_groups
-            for p in group['params'] if p.grad is not None
-        ]
-        if not grads:
-            return True
-        norms = torch._foreach_norm(grads)
-        return bool(torch.isfinite(torch.stack(norms).sum()))
-
     def step(self, **kwargs) -> None:
-        if not self._grads_finite():
+        # max-abs norms: large but finite gradients pass (an L2 norm of
+        # values near 1e20 overflows float32)
+        if not bool(all_finite(
+                p.grad for group in self.optimizer.param_groups
+                for p in group['params'] if p.grad is not None)):
             raise NonFiniteGradients(
                 'non-finite gradients: the loss or an activation was NaN/Inf '
                 'in this iteration, so the weights were not updated; lower '

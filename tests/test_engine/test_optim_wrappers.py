@@ -39,6 +39,19 @@ def test_non_finite_gradient_raises_before_the_step():
                            state['state'][key]['momentum_buffer'])
 
 
+def test_large_finite_gradients_are_not_taken_for_non_finite():
+    """1e30 is finite in float32, but a sum of its squares is not."""
+    model = torch.nn.Linear(3, 2, bias=False)
+    wrapper = FiniteCheckOptimWrapper(torch.optim.SGD(model.parameters(),
+                                                      lr=1e-30))
+    before = model.weight.detach().clone()
+    linear_step(wrapper, model, torch.full((4, 3), 1e30))
+    assert torch.isfinite(model.weight).all()
+    assert not torch.equal(model.weight, before)  # the step was taken
+    with pytest.raises(FloatingPointError):
+        linear_step(wrapper, model, torch.full((4, 3), float('inf')))
+
+
 def gcp_classifier_runner(tmp_path, **optim_overrides):
     from gcp_mm.demo.data import make_color_texture_dataset
     from gcp_mm.testing import classifier_config
