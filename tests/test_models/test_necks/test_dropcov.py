@@ -184,4 +184,5 @@ def test_ddp_step_at_rate_one(tmp_path):
         [sys.executable, '-c', DDP_RATE_ONE, str(tmp_path / 'store')],
         capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == 'steps done'
+    # the last line: a library may print its own before
+    assert done.stdout.strip().splitlines()[-1:] == ['steps done']
