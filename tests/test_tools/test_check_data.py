@@ -1,8 +1,10 @@
 """tools/check_data.py and tools/train.py on a user's class folders with
 bad files in them: short output, lines under 300 characters, the files
-named, the exit status. Each tool runs as users run it (run_tool: its own
-process) at least once; the other reports come from its main() in this
-interpreter (run_tool_here), which saves an interpreter start each."""
+named, the exit status. check_data.py runs as users run it (run_tool: its
+own process) once here, train.py and test.py in
+tests/test_tools/test_train_test_demo.py; the other reports come from the
+tools' main() in this interpreter (run_tool_here), which saves an
+interpreter start each."""
 import os
 import shutil
 import signal
