@@ -126,11 +126,38 @@ def run_tool_here():
     import runpy
     import traceback
 
+    from mmengine.registry import DefaultScope
+    from mmengine.utils import ManagerMixin
+
+    def managed():
+        """mmengine's named instances (loggers, message hubs,
+        visualizers; default scopes: the _default_scope fixture's)."""
+        found, todo = {}, [ManagerMixin]
+        while todo:
+            cls = todo.pop()
+            todo.extend(cls.__subclasses__())
+            if cls is not DefaultScope:
+                found[cls] = cls.__dict__.get('_instance_dict', {})
+        return found
+
+    def forget_new(before):
+        """A Runner names its logger, message hub and visualizer after
+        the config file and the second it starts: the next run of that
+        config in this second would get this run's (its log file, its
+        work dir). A process ends with them; here they are dropped."""
+        for cls, instances in managed().items():
+            for key in set(instances) - before.get(cls, set()):
+                made = instances.pop(key)
+                for handler in list(getattr(made, 'handlers', [])):
+                    made.removeHandler(handler)
+                    handler.close()
+
     def run(name, *args, check=True):
         path = os.path.join(ROOT, 'tools', name)
         argv = [str(arg) for arg in args]
         tool = runpy.run_path(path, run_name='gcp_mm_tool_under_test')
         out, err, status = io.StringIO(), io.StringIO(), 0
+        before = {cls: set(made) for cls, made in managed().items()}
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 tool['main'](argv)
@@ -140,6 +167,8 @@ def run_tool_here():
             except Exception:  # as an uncaught error ends a process
                 traceback.print_exc()
                 status = 1
+            finally:
+                forget_new(before)
         done = subprocess.CompletedProcess([path, *argv], status,
                                            out.getvalue(), err.getvalue())
         if check:

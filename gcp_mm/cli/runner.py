@@ -122,12 +122,20 @@ def train(cfg: Config, data_loaders: Sequence[str]) -> None:
     (nothing non-finite is ever saved, so the last one is good)."""
     from gcp_mm.engine.errors import NonFiniteGradients
     from gcp_mm.engine.hooks.finite_state_hook import resume_advice
+    from gcp_mm.engine.hooks.preemption_hook import PreemptionHook
     runner = build_runner(cfg, data_loaders)
     try:
         runner.train()
     except NonFiniteGradients as err:
         raise UsageError(f'{one_line(err)}: {resume_advice(cfg.work_dir)}'
                          ) from err
+    finally:
+        # a run that ends in an error skips the hooks' after_train: the
+        # SIGINT / SIGTERM handlers go back here, or Ctrl-C in the same
+        # process (a notebook, a second run) would reach a finished run
+        for hook in runner.hooks:
+            if isinstance(hook, PreemptionHook):
+                hook.after_train(runner)
 
 
 def resume_command(argv: Sequence[str], launcher: str = 'none') -> str:

@@ -123,13 +123,13 @@ def test_chance_level_is_drawn_on_the_loss_panel_only(tmp_path):
                for line in no_chance.axes[0].get_lines())
 
 
-def test_plot_tool_draws_chance_for_a_class_count(tmp_path, run_tool):
+def test_plot_tool_draws_chance_for_a_class_count(tmp_path, run_tool_here):
     write_run(tmp_path / 'gcp', 1.0)
     out = tmp_path / 'fig.png'
-    run_tool('analysis/plot_landscape.py', tmp_path / 'gcp', '--out', out,
-             '--num-classes', '8')
+    run_tool_here('analysis/plot_landscape.py', tmp_path / 'gcp', '--out',
+                  out, '--num-classes', '8')
     assert out.read_bytes()[:4] == b'\x89PNG'
-    done = run_tool('analysis/plot_landscape.py', tmp_path / 'gcp', '--out',
-                    out, '--num-classes', '1', check=False)
+    done = run_tool_here('analysis/plot_landscape.py', tmp_path / 'gcp',
+                         '--out', out, '--num-classes', '1', check=False)
     assert done.returncode == 2
     assert '--num-classes must be >= 2' in done.stderr

@@ -150,8 +150,7 @@ def test_backbone_state_dict_of_released_file(tmp_path):
 
 def test_command_line_tool(tmp_path, run_tool_here):
     """tools/convert_checkpoint.py's main() in-process; the tool runs as
-    users run it in tests/test_tools/test_user_errors.py and, from the
-    wheel, in tests/test_packaging.py."""
+    users run it, from the wheel, in tests/test_packaging.py."""
     src, dst = tmp_path / 'mb.pth.tar', tmp_path / 'mb.pth'
     save_released(reference_net('mobilenet_v2', 'gap'), src, 'mobilenet_v2')
     done = run_tool_here('convert_checkpoint.py', src, dst, check=False)

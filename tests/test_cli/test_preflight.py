@@ -52,7 +52,7 @@ def test_single_position_last_stage_is_explained():
         check_gcp_model_config(cfg)
 
 
-def test_train_tool_runs_the_checks(tmp_path, run_tool):
+def test_train_tool_runs_the_checks(tmp_path, run_tool_here):
     cfg = zoo('resnet18_gcp_lrnorm')
     cfg.model.head.in_channels = 100
     from gcp_mm.demo.data import make_color_texture_dataset
@@ -63,8 +63,8 @@ def test_train_tool_runs_the_checks(tmp_path, run_tool):
                                    data_prefix='val', pipeline=[])
     path = str(tmp_path / 'bad.py')
     cfg.dump(path)
-    done = run_tool('train.py', path, '--work-dir', tmp_path / 'w',
-                    check=False)
+    done = run_tool_here('train.py', path, '--work-dir', tmp_path / 'w',
+                         check=False)
     assert done.returncode == 2
     assert 'error: model.head.in_channels=100' in done.stderr
     assert 'set model.head.in_channels=32896' in done.stderr

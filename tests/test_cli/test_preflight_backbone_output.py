@@ -57,7 +57,7 @@ def test_token_head_size_counts_the_class_token():
         check_gcp_model_config(cfg, check_spatial=False)
 
 
-def test_train_tool_refuses_before_the_runner(tmp_path, run_tool):
+def test_train_tool_refuses_before_the_runner(tmp_path, run_tool_here):
     cfg = mmpretrain_default_with_gcp(
         'convnext/convnext-tiny_32xb128_in1k.py', 768)
     cfg.custom_imports = dict(imports=['gcp_mm'], allow_failed_imports=False)
@@ -70,8 +70,8 @@ def test_train_tool_refuses_before_the_runner(tmp_path, run_tool):
     shutil.copy(real_photo(), tmp_path / 'a' / 'photo.jpg')
     path = str(tmp_path / 'convnext_gcp.py')
     cfg.dump(path)
-    done = run_tool('train.py', path, '--work-dir', tmp_path / 'w',
-                    check=False)
+    done = run_tool_here('train.py', path, '--work-dir', tmp_path / 'w',
+                         check=False)
     assert done.returncode == 2, done.stderr[-2000:]
     assert 'gap_before_final_norm=False' in done.stderr
     assert 'Traceback' not in done.stderr

@@ -27,7 +27,7 @@ from gcp_mm.cli import UsageError, apply_tta
 pytestmark = pytest.mark.default_scope('mmpretrain')
 
 
-def test_test_tool_tta(tiny_data, tmp_path, run_tool):
+def test_test_tool_tta(tiny_data, tmp_path, run_tool_here):
     """tools/test.py --tta on a checkpoint of the fine-tuned model, with the
     ImageNet checkpoint absent (testing does not read it)."""
     root, samples = tiny_data('cars')
@@ -41,9 +41,8 @@ def test_test_tool_tta(tiny_data, tmp_path, run_tool):
     config = str(tmp_path / 'cars.py')
     cfg.dump(config)
     out = tmp_path / 'metrics.json'
-    printed = run_tool('test.py', config, checkpoint, '--tta', '--out', out,
-                       '--work-dir', tmp_path / 'test',
-                       env=dict(os.environ, OMP_NUM_THREADS='1')).stdout
+    printed = run_tool_here('test.py', config, checkpoint, '--tta', '--out',
+                            out, '--work-dir', tmp_path / 'test').stdout
     metrics = json.loads(out.read_text())
     scores, centre = independent_tta_scores(cfg, checkpoint)
     assert not any(torch.allclose(centre[p], scores[p], **TOLERANCE)

@@ -328,7 +328,8 @@ def test_ddp_measures_the_global_batch(tmp_path):
 
 # --- TensorBoard: landscape scalars at the training loss's steps ----------
 
-def test_tensorboard_steps_match_the_training_loss(tmp_path, run_tool):
+@pytest.mark.default_scope('mmpretrain')
+def test_tensorboard_steps_match_the_training_loss(tmp_path, run_tool_here):
     """tools/train.py --tensorboard (the README's switch); the
     landscape of iteration i is at the step of iteration i's loss: at eta 0
     the measured loss is that training loss (same batch, weights, BN
@@ -354,7 +355,8 @@ def test_tensorboard_steps_match_the_training_loss(tmp_path, run_tool):
     cfg.train_cfg.val_interval = 10  # no validation
     cfg_file = str(tmp_path / 'tb.py')
     cfg.dump(cfg_file)
-    run_tool('train.py', cfg_file, '--log-interval', '1', '--tensorboard')
+    run_tool_here('train.py', cfg_file, '--log-interval', '1',
+                  '--tensorboard')
 
     events, = work_dir.glob('*/vis_data/events.out.tfevents.*')
     acc = EventAccumulator(str(events.parent))

@@ -1,7 +1,7 @@
-"""tools/robustness.py: the normalisation by a baseline run and the
-paper's released checkpoint format (converted first) as a user runs the
-tool (a subprocess); the help of every option and the one-line errors for
-expected mistakes from its main() in-process (conftest's run_tool_here)."""
+"""tools/robustness.py: the normalisation by a baseline run as a user runs
+the tool (a subprocess); the paper's released checkpoint format (converted
+first), the help of every option and the one-line errors for expected
+mistakes from its main() in-process (conftest's run_tool_here)."""
 import copy
 import json
 import re
@@ -179,7 +179,7 @@ def released_resnet18(num_classes=10):
 @pytest.mark.parametrize('legacy', [True, False],
                          ids=['legacy-format', 'zip-format'])
 def test_released_checkpoint_is_refused_then_converted(
-        legacy, released_p, helpers, run_tool, tmp_path):
+        legacy, released_p, helpers, run_tool_here, tmp_path):
     """A checkpoint as the paper released it (PyTorch 1.3/1.4: the legacy
     non-zip torch.save format; epoch, arch, a 'module.'-prefixed
     torchvision state_dict, best_acc1 as a tensor, the SGD state) is
@@ -218,8 +218,8 @@ def test_released_checkpoint_is_refused_then_converted(
     torch.save(dict(state_dict=convert_released_state_dict(
         read_state_dict(str(released)), build_model(cfg).state_dict(),
         'resnet18')), path)
-    run_tool('robustness.py', config, path, '--imagenet-p', released_p,
-             '--perturbations', 'rotate', '--work-dir', tmp_path / 'out')
+    run_tool_here('robustness.py', config, path, '--imagenet-p', released_p,
+                  '--perturbations', 'rotate', '--work-dir', tmp_path / 'out')
     result = json.loads(
         (tmp_path / 'out' / 'robustness.json').read_text())['imagenet_p']
     scores = []

@@ -1,11 +1,17 @@
 """tools/check_data.py and tools/train.py on a user's class folders with
 bad files in them: short output, lines under 300 characters, the files
-named, the exit status. Each tool runs as users run it (run_tool: its own
-process) at least once; the other reports come from its main() in this
-interpreter (run_tool_here), which saves an interpreter start each."""
+named, the exit status. check_data.py runs as users run it (run_tool: its
+own process) once here, train.py and test.py in
+tests/test_tools/test_train_test_demo.py; the other reports come from the
+tools' main() in this interpreter (run_tool_here), which saves an
+interpreter start each."""
 import os
 import shutil
+import signal
+import sys
 import textwrap
+
+import pytest
 
 from gcp_mm.testing import (
     real_photo,
@@ -136,13 +142,18 @@ def one_error_line(done):
     return errors[0]
 
 
-def test_train_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
+@pytest.mark.default_scope('mmpretrain')
+def test_train_stops_at_a_bad_image_in_one_line(tmp_path, run_tool_here):
     bad = user_data(tmp_path, bad_names=('truncated', ))
-    done = run_tool('train.py', write_config(tmp_path, num_workers=1),
-                    check=False)
+    handlers = [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)]
+    done = run_tool_here('train.py', write_config(tmp_path, num_workers=1),
+                         check=False)
     error = one_error_line(done)
     assert bad[0] in error and 'is truncated' in error, error
     assert 'tools/check_data.py' in error
+    # the run's Ctrl-C handling ends with it, even ended by an error
+    assert [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)
+            ] == handlers
 
 
 CORRUPTING_HOOK = '''
@@ -163,7 +174,9 @@ class TruncateAfterFirstEpoch(Hook):
 '''
 
 
-def test_stopping_keeps_the_last_epoch_checkpoint(tmp_path, run_tool):
+@pytest.mark.default_scope('mmpretrain')
+def test_stopping_keeps_the_last_epoch_checkpoint(tmp_path, run_tool_here,
+                                                  monkeypatch):
     user_data(tmp_path, bad_names=())
     victim = str(tmp_path / 'train' / 'b' / '1.jpg')
     (tmp_path / 'corrupt_hook.py').write_text(textwrap.dedent(
@@ -175,9 +188,13 @@ def test_stopping_keeps_the_last_epoch_checkpoint(tmp_path, run_tool):
                                  path=victim))
     config = str(tmp_path / 'tiny.py')
     cfg.dump(config)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(tmp_path), ROOT, os.environ.get('PYTHONPATH', '')]))
-    done = run_tool('train.py', config, check=False, env=env)
+    from mmengine.registry import HOOKS
+    monkeypatch.syspath_prepend(str(tmp_path))  # custom_imports finds it
+    try:
+        done = run_tool_here('train.py', config, check=False)
+    finally:  # the hook module and its registration stay with this test
+        sys.modules.pop('corrupt_hook', None)
+        HOOKS._module_dict.pop('TruncateAfterFirstEpoch', None)
     error = one_error_line(done)
     assert victim in error and 'is truncated' in error, error
     work = tmp_path / 'work'
@@ -196,7 +213,8 @@ def test_empty_class_folder_is_refused_before_training(tmp_path,
     assert not (tmp_path / 'work').exists()
 
 
-def test_test_tool_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
+@pytest.mark.default_scope('mmpretrain')
+def test_test_tool_stops_at_a_bad_image_in_one_line(tmp_path, run_tool_here):
     import torch
     from mmpretrain.registry import MODELS
     bad = user_data(tmp_path, bad_names=('empty', ))
@@ -210,7 +228,7 @@ def test_test_tool_stops_at_a_bad_image_in_one_line(tmp_path, run_tool):
     checkpoint = str(tmp_path / 'tiny.pth')
     torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()),
                checkpoint)
-    done = run_tool('test.py', config, checkpoint, check=False)
+    done = run_tool_here('test.py', config, checkpoint, check=False)
     error = one_error_line(done)
     assert bad[0] in error and 'is empty (0 bytes)' in error, error
     assert 'evaluation stops at any bad image, whatever on_bad_image says' \

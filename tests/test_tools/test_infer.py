@@ -103,13 +103,13 @@ def test_folder_with_a_zoo_config(r18, tmp_path, run_tool):
     assert sorted(os.listdir(pictures)) == ['hopper.png', 'sub__rocket.png']
 
 
-def test_image_with_a_fine_grained_model_name(tmp_path, run_tool):
+def test_image_with_a_fine_grained_model_name(tmp_path, run_tool_here):
     model = write_checkpoint(
         os.path.join(ROOT, 'configs', 'finegrained', 'resnet50_gap_dtd.py'),
         str(tmp_path / 'dtd.pth'))
     out = tmp_path / 'top5.json'
-    run_tool('infer.py', 'resnet50-gap_dtd-448px', tmp_path / 'dtd.pth',
-             ROCKET, '--out', out, env=ONE_THREAD)
+    run_tool_here('infer.py', 'resnet50-gap_dtd-448px', tmp_path / 'dtd.pth',
+                  ROCKET, '--out', out)
     (result, ) = json.loads(out.read_text())
     labels, scores = reference_top5(model, ROCKET, T.Compose(
         [T.Resize(448), T.CenterCrop(448)]))

@@ -183,8 +183,9 @@ def test_epoch_to_90():
     assert epoch_to([(1, 50.0), (2, 89.9)]) is None
 
 
+@pytest.mark.default_scope('mmpretrain')
 def test_converted_checkpoint_fits_the_test_model(tiny_data, tmp_path,
-                                                  run_tool):
+                                                  run_tool_here):
     """tools/test.py refuses checkpoints that do not fit (every key and
     shape), so a converted released file evaluating at all means it fits
     exactly. (A training checkpoint of ours:
@@ -205,8 +206,8 @@ def test_converted_checkpoint_fits_the_test_model(tiny_data, tmp_path,
     cfg_file = str(tmp_path / 'r18.py')
     cfg.dump(cfg_file)
     out = tmp_path / 'metrics.json'
-    run_tool('test.py', cfg_file, converted, '--work-dir', tmp_path / 'test',
-             '--out', out)
+    run_tool_here('test.py', cfg_file, converted, '--work-dir',
+                  tmp_path / 'test', '--out', out)
     assert 'accuracy/top1' in json.loads(out.read_text())
 
 

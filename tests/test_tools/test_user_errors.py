@@ -2,9 +2,12 @@
 the fix, exit status 2, no traceback, before anything is built (nothing is
 written to the work dir). The one-line answers come from the tools' main()
 in this interpreter (tests/conftest.py's run_tool_here: no interpreter
-start per case); test.py, train.py and convert_checkpoint.py also run as
-users run them, in their own process (run_tool), and every tool's --help
-in one."""
+start per case), as do the other runs of train.py, test.py and
+convert_checkpoint.py here but one (test.py --partial's logged line, in
+its own process); every tool's --help runs in one process. The tools run
+as users run them in tests/test_tools/test_train_test_demo.py (train.py,
+test.py) and tests/test_packaging.py (convert_checkpoint.py, from the
+wheel)."""
 import json
 import os
 import re
@@ -111,9 +114,10 @@ def test_other_class_count_is_refused(tiny, tmp_path, run_tool_here):
                   report='checkpoint_mismatch.txt')
 
 
-def test_partial_loading_is_explicit(tiny, tmp_path, run_tool):
-    done = run_tool('test.py', tiny['gcp.py'], tiny['gap.pth'], '--partial',
-                    '--work-dir', tmp_path / 'w')
+@pytest.mark.default_scope('mmpretrain')
+def test_partial_loading_is_explicit(tiny, tmp_path, run_tool_here):
+    done = run_tool_here('test.py', tiny['gcp.py'], tiny['gap.pth'],
+                         '--partial', '--work-dir', tmp_path / 'w')
     assert 'top-1:' in done.stdout
 
 
@@ -237,6 +241,9 @@ def test_new_nested_options_that_exist_pass(tiny):
 
 
 def test_partial_loading_says_what_it_kept(tiny, tmp_path, run_tool):
+    # a real process: the line comes through mmengine's current logger,
+    # whose stdout handler a logger made earlier in this interpreter holds
+    # from before run_tool_here's capture
     done = run_tool('test.py', tiny['gcp.py'], tiny['10classes.pth'],
                     '--partial', '--work-dir', tmp_path / 'w')
     line = next(line for line in done.stdout.splitlines()
@@ -246,10 +253,11 @@ def test_partial_loading_says_what_it_kept(tiny, tmp_path, run_tool):
                      r'in the file, 8 in the model', line), line
 
 
-def test_resume_without_checkpoint_says_so(tiny, tmp_path, run_tool):
-    done = run_tool('train.py', tiny['gcp.py'], '--resume', '--work-dir',
-                    tmp_path / 'w', '--cfg-options',
-                    'train_dataloader.batch_size=8')
+@pytest.mark.default_scope('mmpretrain')
+def test_resume_without_checkpoint_says_so(tiny, tmp_path, run_tool_here):
+    done = run_tool_here('train.py', tiny['gcp.py'], '--resume', '--work-dir',
+                         tmp_path / 'w', '--cfg-options',
+                         'train_dataloader.batch_size=8')
     assert (f'--resume: no checkpoint in {tmp_path / "w"} to resume from; '
             'training starts from scratch') in done.stdout
 
@@ -310,9 +318,9 @@ def test_debug_shows_the_traceback(tmp_path, run_tool_here):
 # ----------------------------------------------- the other tools, --help
 
 
-def test_convert_missing_file(tmp_path, run_tool):
-    done = run_tool('convert_checkpoint.py', tmp_path / 'nope.pth.tar',
-                    tmp_path / 'out.pth', check=False)
+def test_convert_missing_file(tmp_path, run_tool_here):
+    done = run_tool_here('convert_checkpoint.py', tmp_path / 'nope.pth.tar',
+                         tmp_path / 'out.pth', check=False)
     assert done.returncode == 2 and 'Traceback' not in done.stderr
     assert 'error: checkpoint file not found' in done.stderr
     assert not (tmp_path / 'out.pth').exists()
