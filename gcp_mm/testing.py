@@ -394,3 +394,15 @@ def small_training_config(data_root: str, work_dir: str,
         pack,
     ]
     return cfg
+
+
+# ------------------------------------------------ distributed test runs
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 free now, for a test's torchrun
+    ``--master_port``."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]

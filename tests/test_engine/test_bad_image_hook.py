@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 from gcp_mm.datasets import BadImageError, SafeLoadImageFromFile
 from gcp_mm.engine import apply_training_safety, make_loading_safe
 from gcp_mm.testing import (
+    free_port,
     real_photo,
     tiny_classifier_config,
     write_bad_images,
@@ -133,7 +134,6 @@ def test_skip_summary_gathers_the_ranks(tmp_path):
     """Under DDP (torchrun, 2 CPU processes, gloo) each rank reads half of
     the files: rank 1 the truncated one, rank 0 the empty one; rank 0's
     summary counts both."""
-    import socket
     import subprocess
     import sys
     made = write_bad_images(str(tmp_path / 'made'))
@@ -152,9 +152,7 @@ def test_skip_summary_gathers_the_ranks(tmp_path):
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     config = str(tmp_path / 'tiny.py')
     cfg.dump(config)
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     done = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
          '2', '--master_port', str(port),

@@ -3,13 +3,12 @@ a GCP_M Faster R-CNN train a few iterations and both ranks end with
 identical parameters; the classifier's run also measures the landscape
 (gcp_mm.engine.LandscapeHook under DDP)."""
 import os
-import socket
 import subprocess
 import sys
 
 import torch
 
-from gcp_mm.testing import classifier_config, detector_config
+from gcp_mm.testing import classifier_config, detector_config, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -42,11 +41,6 @@ class DumpRankWeightsHook(Hook):
         self._dump(runner, 'rank')
 '''
 
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def run_two_ranks(cfg, tmp_path):

@@ -13,7 +13,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 from gcp_mm.engine import LandscapeHook, measure_landscape
-from gcp_mm.testing import classifier_config
+from gcp_mm.testing import classifier_config, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -161,12 +161,6 @@ def test_measurement_under_cpu_bf16_autocast_on_a_gcp_classifier():
     for key, value in model.state_dict().items():
         assert torch.equal(value, before[key]), key
 
-
-def free_port():
-    import socket
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 # tools/train.py --launcher pytorch (gloo on CPU) with the hook at every

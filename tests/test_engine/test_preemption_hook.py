@@ -4,13 +4,12 @@ import glob
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from gcp_mm.checkpoint import load_checkpoint_file
-from gcp_mm.testing import small_training_config
+from gcp_mm.testing import free_port, small_training_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -21,11 +20,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 # iteration 2 on a fast machine (6 iterations were too few for that)
 ITERS_PER_EPOCH = 24
 
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def rank_pids(launcher_pid):
