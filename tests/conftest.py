@@ -113,6 +113,47 @@ def run_tool():
     return run
 
 
+def _mmengine_instances():
+    """mmengine's named instances by class (loggers, message hubs,
+    visualizers; not default scopes: the _default_scope fixture's)."""
+    from mmengine.registry import DefaultScope
+    from mmengine.utils import ManagerMixin
+    found, todo = {}, [ManagerMixin]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls is not DefaultScope:
+            found[cls] = cls.__dict__.get('_instance_dict', {})
+    return found
+
+
+def _mmengine_instance_names():
+    return {cls: set(made) for cls, made in _mmengine_instances().items()}
+
+
+def _forget_mmengine_instances_since(before):
+    """Drop the instances made since ``before``, closing their log
+    handlers. A Runner names its logger, message hub and visualizer after
+    its config file and the second it starts: a later run of that config
+    in the same second would get this run's (its log file, its vis_data
+    folder), as two tests' tiny runs did. A process ends with them."""
+    for cls, instances in _mmengine_instances().items():
+        for key in set(instances) - before.get(cls, set()):
+            made = instances.pop(key)
+            for handler in list(getattr(made, 'handlers', [])):
+                made.removeHandler(handler)
+                handler.close()
+
+
+@pytest.fixture(autouse=True)
+def _forget_mmengine_instances():
+    """Each test's Runners' loggers, message hubs and visualizers end with
+    the test (``_forget_mmengine_instances_since``)."""
+    before = _mmengine_instance_names()
+    yield
+    _forget_mmengine_instances_since(before)
+
+
 @pytest.fixture
 def run_tool_here():
     """Run ``tools/<name>``'s ``main(argv)`` in this interpreter (no
@@ -126,38 +167,12 @@ def run_tool_here():
     import runpy
     import traceback
 
-    from mmengine.registry import DefaultScope
-    from mmengine.utils import ManagerMixin
-
-    def managed():
-        """mmengine's named instances (loggers, message hubs,
-        visualizers; default scopes: the _default_scope fixture's)."""
-        found, todo = {}, [ManagerMixin]
-        while todo:
-            cls = todo.pop()
-            todo.extend(cls.__subclasses__())
-            if cls is not DefaultScope:
-                found[cls] = cls.__dict__.get('_instance_dict', {})
-        return found
-
-    def forget_new(before):
-        """A Runner names its logger, message hub and visualizer after
-        the config file and the second it starts: the next run of that
-        config in this second would get this run's (its log file, its
-        work dir). A process ends with them; here they are dropped."""
-        for cls, instances in managed().items():
-            for key in set(instances) - before.get(cls, set()):
-                made = instances.pop(key)
-                for handler in list(getattr(made, 'handlers', [])):
-                    made.removeHandler(handler)
-                    handler.close()
-
     def run(name, *args, check=True):
         path = os.path.join(ROOT, 'tools', name)
         argv = [str(arg) for arg in args]
         tool = runpy.run_path(path, run_name='gcp_mm_tool_under_test')
         out, err, status = io.StringIO(), io.StringIO(), 0
-        before = {cls: set(made) for cls, made in managed().items()}
+        before = _mmengine_instance_names()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 tool['main'](argv)
@@ -167,8 +182,8 @@ def run_tool_here():
             except Exception:  # as an uncaught error ends a process
                 traceback.print_exc()
                 status = 1
-            finally:
-                forget_new(before)
+            finally:  # as the process would end
+                _forget_mmengine_instances_since(before)
         done = subprocess.CompletedProcess([path, *argv], status,
                                            out.getvalue(), err.getvalue())
         if check:
