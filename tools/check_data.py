@@ -90,7 +90,7 @@ def main(argv=None):
         if not dataset:
             continue
         for leaf, folder, scan in scanned_class_folders(
-                cfg, f'{split}_dataloader'):
+                dataset, f'{split}_dataloader'):
             if scan.others:
                 unread.append(
                     f'{split}: {_files(sum(scan.others.values()))} not read '

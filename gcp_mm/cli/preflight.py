@@ -439,12 +439,12 @@ def check_config_entries(cfg: Config, loaders: Sequence[str]) -> None:
 
 
 def scanned_class_folders(
-        cfg: Config, loader: str) -> Iterator[Tuple[dict, str, FolderScan]]:
+        dataset: dict, loader: str) -> Iterator[Tuple[dict, str, FolderScan]]:
     """``(data set, folder, scan)`` for each class-folder root of
-    ``loader``'s data sets that exists (``scan_folder`` with the data set's
-    extensions); a symbolic link loop is a ``UsageError`` naming the
-    loader."""
-    for dataset, folder in class_folder_roots(loader_dataset(cfg, loader)):
+    ``dataset`` (``loader``'s, wrappers included) that exists
+    (``scan_folder`` with the inner data set's extensions); a symbolic link
+    loop is a ``UsageError`` naming ``loader``."""
+    for dataset, folder in class_folder_roots(dataset):
         if not osp.isdir(folder):
             continue
         try:
@@ -462,7 +462,8 @@ def report_unread_files(cfg: Config, loaders: Sequence[str]) -> dict:
     from mmengine.logging import print_log
     counts = {}
     for loader in loaders:
-        for _, folder, scan in scanned_class_folders(cfg, loader):
+        for _, folder, scan in scanned_class_folders(
+                loader_dataset(cfg, loader), loader):
             counts.setdefault(loader, sum(
                 1 for entry in os.scandir(folder) if entry.is_dir()))
             if scan.others:
